@@ -1,0 +1,371 @@
+//! Stage 5: the whole pipeline behind one type, and its verdicts.
+
+use crate::comment::Comment;
+use crate::features::{FeatureMatrix, FeatureVector};
+use crate::label::Label;
+use crate::model::{argmax_label, probabilities_from_log, NaiveBayes, NaiveBayesError, NaiveBayesParams};
+use crate::model_file::{ModelError, ModelInfo};
+use crate::normalize::{Normalizer, NormalizerConfig, Scratch};
+use crate::vectorize::{VectorScratch, Vectorizer, VectorizerConfig, VectorizerError, VocabularyParams};
+use linfa::dataset::DatasetBase;
+use linfa::traits::Fit;
+use ndarray::Array1;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
+use std::path::Path;
+
+/// The probability of each label. Finite, each in [0, 1], summing to 1.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Probabilities {
+    /// P(abusive).
+    pub abusive: f64,
+    /// P(off_topic).
+    pub off_topic: f64,
+    /// P(substantive).
+    pub substantive: f64,
+}
+
+impl Probabilities {
+    /// From an array indexed like [`Label::ALL`].
+    pub fn from_array(p: [f64; Label::COUNT]) -> Self {
+        Probabilities {
+            abusive: p[0],
+            off_topic: p[1],
+            substantive: p[2],
+        }
+    }
+
+    /// As an array indexed like [`Label::ALL`].
+    pub fn to_array(&self) -> [f64; Label::COUNT] {
+        [self.abusive, self.off_topic, self.substantive]
+    }
+
+    /// The probability of `label`.
+    pub fn get(&self, label: Label) -> f64 {
+        self.to_array()[label.index()]
+    }
+}
+
+/// What the classifier says about one comment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verdict {
+    /// The most probable label.
+    pub label: Label,
+    /// Every label's probability.
+    pub probabilities: Probabilities,
+    /// The model's joint log-likelihood per label, indexed like [`Label::ALL`]: the unnormalized
+    /// log posterior the probabilities come from.
+    pub joint_log_likelihood: [f64; Label::COUNT],
+}
+
+impl Verdict {
+    fn from_jll(jll: [f64; Label::COUNT]) -> Self {
+        Verdict {
+            label: argmax_label(&jll),
+            probabilities: Probabilities::from_array(probabilities_from_log(&jll)),
+            joint_log_likelihood: jll,
+        }
+    }
+}
+
+/// Reusable per-thread buffers, so classifying allocates nothing once warm.
+#[derive(Default)]
+struct Workspace {
+    scratch: Scratch,
+    normalized: String,
+    vector_scratch: VectorScratch,
+    features: FeatureVector,
+}
+
+thread_local! {
+    static WORKSPACE: RefCell<Workspace> = RefCell::new(Workspace::default());
+}
+
+/// A trained comment classifier: normalizer, vectorizer and naive Bayes model.
+///
+/// It is `Send + Sync`; share one across threads behind an `Arc` or a `&`.
+///
+/// ```
+/// use comment_sieve::{Classifier, Comment, Label};
+/// let classifier = Classifier::embedded()?;
+/// let verdict = classifier.classify(&Comment::new("1", "You are a pathetic idiot and everyone hates you"));
+/// assert_eq!(verdict.label, Label::Abusive);
+/// let p = verdict.probabilities;
+/// assert!((p.abusive + p.off_topic + p.substantive - 1.0).abs() < 1e-9);
+/// # Ok::<(), comment_sieve::ModelError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Classifier {
+    normalizer: Normalizer,
+    vectorizer: Vectorizer,
+    model: NaiveBayes,
+    info: ModelInfo,
+}
+
+static EMBEDDED_MODEL: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/models/default.model"));
+
+impl Classifier {
+    /// Assembles a classifier from its parts. The model must have one column per vocabulary
+    /// term.
+    pub fn from_parts(
+        normalizer: Normalizer,
+        vectorizer: Vectorizer,
+        model: NaiveBayes,
+        info: ModelInfo,
+    ) -> Result<Self, ModelError> {
+        if model.n_features() != vectorizer.vocabulary().len() {
+            return Err(ModelError::Invalid(format!(
+                "{} model features for {} vocabulary terms",
+                model.n_features(),
+                vectorizer.vocabulary().len()
+            )));
+        }
+        Ok(Classifier {
+            normalizer,
+            vectorizer,
+            model,
+            info,
+        })
+    }
+
+    /// The default model, compiled into the library from `models/default.model`.
+    pub fn embedded() -> Result<Self, ModelError> {
+        Self::from_bytes(EMBEDDED_MODEL)
+    }
+
+    /// The bytes of the embedded default model file.
+    pub fn embedded_bytes() -> &'static [u8] {
+        EMBEDDED_MODEL
+    }
+
+    /// Loads a model file written by [`Classifier::save`].
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, ModelError> {
+        crate::model_file::read(path.as_ref())
+    }
+
+    /// Decodes a model from the bytes of a model file.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, ModelError> {
+        crate::model_file::decode(bytes)
+    }
+
+    /// Encodes the model as model-file bytes. The same model always gives the same bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        crate::model_file::encode(self)
+    }
+
+    /// Writes the model file atomically: to a temporary file beside `path`, then renamed.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), ModelError> {
+        crate::model_file::write(path.as_ref(), &self.to_bytes())
+    }
+
+    /// The normalizer.
+    pub fn normalizer(&self) -> &Normalizer {
+        &self.normalizer
+    }
+
+    /// The vectorizer and its vocabulary.
+    pub fn vectorizer(&self) -> &Vectorizer {
+        &self.vectorizer
+    }
+
+    /// The naive Bayes model.
+    pub fn model(&self) -> &NaiveBayes {
+        &self.model
+    }
+
+    /// Where the model came from.
+    pub fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    /// Classifies one comment.
+    pub fn classify(&self, comment: &Comment<'_>) -> Verdict {
+        self.classify_text(&comment.text)
+    }
+
+    /// Classifies one bare text.
+    pub fn classify_text(&self, text: &str) -> Verdict {
+        WORKSPACE.with(|ws| match ws.try_borrow_mut() {
+            Ok(mut ws) => self.classify_with(text, &mut ws),
+            Err(_) => self.classify_with(text, &mut Workspace::default()),
+        })
+    }
+
+    fn classify_with(&self, text: &str, ws: &mut Workspace) -> Verdict {
+        let Workspace {
+            scratch,
+            normalized,
+            vector_scratch,
+            features,
+        } = ws;
+        self.normalizer.normalize_into(text, scratch, normalized);
+        self.vectorizer.transform_into(normalized, vector_scratch, features);
+        Verdict::from_jll(self.model.joint_log_likelihood_of(features.iter()))
+    }
+
+    /// Classifies many comments in parallel (on rayon's current pool). The result is in input
+    /// order and identical to calling [`Classifier::classify`] on each.
+    pub fn classify_batch(&self, comments: &[Comment<'_>]) -> Vec<Verdict> {
+        comments.par_iter().map(|c| self.classify(c)).collect()
+    }
+
+    /// The feature vector of one text, as the model sees it.
+    pub fn features(&self, text: &str) -> FeatureVector {
+        let normalized = self.normalizer.normalize(text);
+        self.vectorizer.transform(&normalized)
+    }
+
+    /// Adds one moderated comment to the model's counts.
+    pub fn learn(&mut self, comment: &Comment<'_>, label: Label) -> Result<(), NaiveBayesError> {
+        let x = self.features(&comment.text);
+        self.model.learn(&x, label)
+    }
+
+    /// Removes one comment learned before with the same label; undoes [`Classifier::learn`]
+    /// exactly.
+    pub fn forget(&mut self, comment: &Comment<'_>, label: Label) -> Result<(), NaiveBayesError> {
+        let x = self.features(&comment.text);
+        self.model.forget(&x, label)
+    }
+}
+
+/// Why training failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    /// Comments and labels differ in number.
+    #[error("{comments} comments but {labels} labels")]
+    LengthMismatch {
+        /// Number of comments.
+        comments: usize,
+        /// Number of labels.
+        labels: usize,
+    },
+    /// Bad vectorizer settings.
+    #[error(transparent)]
+    Vectorizer(#[from] VectorizerError),
+    /// Bad model settings or data.
+    #[error(transparent)]
+    Model(#[from] NaiveBayesError),
+    /// Internal inconsistency while assembling the classifier.
+    #[error(transparent)]
+    Assemble(#[from] ModelError),
+}
+
+/// Everything that decides how a classifier is trained.
+///
+/// ```
+/// use comment_sieve::{ClassifierParams, Comment, Label};
+/// let comments = [
+///     Comment::new("1", "you are an idiot"),
+///     Comment::new("2", "buy cheap pills at pills.com"),
+///     Comment::new("3", "the budget cuts will hurt schools"),
+/// ];
+/// let labels = [Label::Abusive, Label::OffTopic, Label::Substantive];
+/// let classifier = ClassifierParams::default().train(&comments, &labels).unwrap();
+/// assert_eq!(classifier.classify(&Comment::new("4", "what an idiot")).label, Label::Abusive);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ClassifierParams {
+    /// Normalizer settings.
+    pub normalizer: NormalizerConfig,
+    /// Vectorizer settings.
+    pub vectorizer: VectorizerConfig,
+    /// Vocabulary pruning.
+    pub vocabulary: VocabularyParams,
+    /// Naive Bayes smoothing α (> 0).
+    pub alpha: f64,
+    /// Class priors.
+    pub priors: crate::model::ClassPriors,
+}
+
+impl Default for ClassifierParams {
+    fn default() -> Self {
+        ClassifierParams {
+            normalizer: NormalizerConfig::default(),
+            vectorizer: VectorizerConfig::default(),
+            vocabulary: VocabularyParams::default(),
+            alpha: 1.0,
+            priors: crate::model::ClassPriors::Learned,
+        }
+    }
+}
+
+impl ClassifierParams {
+    /// Trains on `comments` with their `labels`. Deterministic: the same input gives the same
+    /// model, whatever the number of threads.
+    pub fn train(&self, comments: &[Comment<'_>], labels: &[Label]) -> Result<Classifier, TrainError> {
+        self.train_with_info(comments, labels, ModelInfo::default())
+    }
+
+    /// Like [`ClassifierParams::train`], recording `info` in the model.
+    pub fn train_with_info(
+        &self,
+        comments: &[Comment<'_>],
+        labels: &[Label],
+        info: ModelInfo,
+    ) -> Result<Classifier, TrainError> {
+        if comments.len() != labels.len() {
+            return Err(TrainError::LengthMismatch {
+                comments: comments.len(),
+                labels: labels.len(),
+            });
+        }
+        let nb_params = NaiveBayesParams::new().alpha(self.alpha).priors(self.priors);
+        linfa::ParamGuard::check_ref(&nb_params)?;
+        let normalizer = Normalizer::new(self.normalizer);
+        let normalized: Vec<String> = comments
+            .par_iter()
+            .map_init(Scratch::default, |scratch, c| {
+                let mut out = String::new();
+                normalizer.normalize_into(&c.text, scratch, &mut out);
+                out
+            })
+            .collect();
+        let vectorizer = Vectorizer::fit(self.vectorizer, self.vocabulary, &normalized)?;
+        let rows: Vec<FeatureVector> = normalized
+            .par_iter()
+            .map_init(VectorScratch::default, |scratch, text| {
+                let mut out = FeatureVector::default();
+                vectorizer.transform_into(text, scratch, &mut out);
+                out
+            })
+            .collect();
+        let mut matrix = FeatureMatrix::new(vectorizer.vocabulary().len());
+        for row in &rows {
+            matrix
+                .push(row)
+                .map_err(|e| ModelError::Invalid(e.to_string()))?;
+        }
+        drop(rows);
+        let dataset = DatasetBase::new(matrix, Array1::from(labels.to_vec()));
+        let model = nb_params.fit(&dataset)?;
+        Ok(Classifier::from_parts(normalizer, vectorizer, model, info)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn classifier_is_send_and_sync() {
+        assert_send_sync::<Classifier>();
+    }
+
+    #[test]
+    fn train_rejects_mismatched_lengths() {
+        let comments = [Comment::new("1", "x")];
+        assert!(matches!(
+            ClassifierParams::default().train(&comments, &[]),
+            Err(TrainError::LengthMismatch { .. })
+        ));
+        let bad_alpha = ClassifierParams {
+            alpha: 0.0,
+            ..Default::default()
+        };
+        assert!(bad_alpha.train(&comments, &[Label::Abusive]).is_err());
+    }
+}

@@ -1,0 +1,269 @@
+//! Evaluation: precision, recall and F1 per class, macro-F1, accuracy and the confusion matrix,
+//! computed with linfa's classification metrics.
+
+use crate::label::Label;
+use linfa::prelude::ToConfusionMatrix;
+use ndarray::Array1;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Scores of one class.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ClassScores {
+    /// Share of comments predicted as this class that are this class.
+    pub precision: f64,
+    /// Share of comments of this class predicted as this class.
+    pub recall: f64,
+    /// Harmonic mean of precision and recall.
+    pub f1: f64,
+    /// Number of comments of this class in the truth.
+    pub support: u64,
+}
+
+/// The scores of a set of predictions against the truth.
+///
+/// ```
+/// use comment_sieve::{Evaluation, Label::*};
+/// let truth = [Abusive, Abusive, OffTopic, Substantive];
+/// let predicted = [Abusive, Substantive, OffTopic, Substantive];
+/// let e = Evaluation::new(&truth, &predicted).unwrap();
+/// assert_eq!(e.accuracy, 0.75);
+/// assert_eq!(e.per_class[&Abusive].recall, 0.5);
+/// assert_eq!(e.per_class[&Substantive].precision, 0.5);
+/// assert_eq!(e.confusion[&Abusive][&Substantive], 1);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evaluation {
+    /// Number of comments.
+    pub n: u64,
+    /// Unweighted mean of the per-class F1 scores.
+    pub macro_f1: f64,
+    /// Share of correct predictions.
+    pub accuracy: f64,
+    /// Scores per class.
+    pub per_class: BTreeMap<Label, ClassScores>,
+    /// `confusion[truth][predicted]`: number of comments.
+    pub confusion: BTreeMap<Label, BTreeMap<Label, u64>>,
+}
+
+/// Truth and predictions differ in length.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{truth} true labels but {predicted} predictions")]
+pub struct LengthMismatch {
+    /// Number of true labels.
+    pub truth: usize,
+    /// Number of predictions.
+    pub predicted: usize,
+}
+
+fn finite_or_zero(x: f32) -> f64 {
+    if x.is_finite() {
+        f64::from(x)
+    } else {
+        0.0
+    }
+}
+
+impl Evaluation {
+    /// Scores `predicted` against `truth`.
+    pub fn new(truth: &[Label], predicted: &[Label]) -> Result<Self, LengthMismatch> {
+        if truth.len() != predicted.len() {
+            return Err(LengthMismatch {
+                truth: truth.len(),
+                predicted: predicted.len(),
+            });
+        }
+        Ok(Self::score(truth, predicted))
+    }
+
+    /// Scores two slices of equal length.
+    fn score(truth: &[Label], predicted: &[Label]) -> Self {
+        let mut confusion: BTreeMap<Label, BTreeMap<Label, u64>> = Label::ALL
+            .iter()
+            .map(|&t| (t, Label::ALL.iter().map(|&p| (p, 0)).collect()))
+            .collect();
+        for (t, p) in truth.iter().zip(predicted) {
+            if let Some(n) = confusion.get_mut(t).and_then(|row| row.get_mut(p)) {
+                *n += 1;
+            }
+        }
+        let mut per_class = BTreeMap::new();
+        let mut accuracy = 0.0;
+        if !truth.is_empty() {
+            let pred = Array1::from(predicted.to_vec());
+            let gold = Array1::from(truth.to_vec());
+            // linfa sorts the labels present in either array; with exactly two it reverses them.
+            let mut present: Vec<Label> = truth.iter().chain(predicted).copied().collect();
+            present.sort();
+            present.dedup();
+            if present.len() == 2 {
+                present.reverse();
+            }
+            if let Ok(cm) = pred.confusion_matrix(&gold) {
+                accuracy = f64::from(cm.accuracy());
+                for (label, one_vs_all) in present.iter().zip(cm.split_one_vs_all()) {
+                    // linfa's one-vs-all matrix is [[tp, fp], [fn, tn]] and its `precision()`
+                    // divides by the first column, its `recall()` by the first row, which for
+                    // this layout are recall and precision: swap them back.
+                    let precision = finite_or_zero(one_vs_all.recall());
+                    let recall = finite_or_zero(one_vs_all.precision());
+                    per_class.insert(
+                        *label,
+                        ClassScores {
+                            precision,
+                            recall,
+                            f1: finite_or_zero(one_vs_all.f1_score()),
+                            support: 0,
+                        },
+                    );
+                }
+            }
+        }
+        for label in Label::ALL {
+            let support = confusion[&label].values().sum();
+            let entry = per_class.entry(label).or_insert(ClassScores {
+                precision: 0.0,
+                recall: 0.0,
+                f1: 0.0,
+                support,
+            });
+            entry.support = support;
+        }
+        let macro_f1 = per_class.values().map(|s| s.f1).sum::<f64>() / Label::COUNT as f64;
+        Evaluation {
+            n: truth.len() as u64,
+            macro_f1,
+            accuracy,
+            per_class,
+            confusion,
+        }
+    }
+
+    /// A plain-text report: the per-class table, macro-F1, accuracy and the confusion matrix.
+    pub fn report(&self) -> String {
+        let mut s = String::new();
+        s.push_str(&format!(
+            "{:<12} {:>9} {:>9} {:>9} {:>9}\n",
+            "label", "precision", "recall", "f1", "support"
+        ));
+        for (label, c) in &self.per_class {
+            s.push_str(&format!(
+                "{:<12} {:>9.4} {:>9.4} {:>9.4} {:>9}\n",
+                label.as_str(),
+                c.precision,
+                c.recall,
+                c.f1,
+                c.support
+            ));
+        }
+        s.push_str(&format!(
+            "\nmacro-F1 {:.4}   accuracy {:.4}   n {}\n\n",
+            self.macro_f1, self.accuracy, self.n
+        ));
+        s.push_str("confusion (rows: truth, columns: predicted)\n");
+        s.push_str(&format!("{:<12}", ""));
+        for label in Label::ALL {
+            s.push_str(&format!(" {:>11}", label.as_str()));
+        }
+        s.push('\n');
+        for (truth, row) in &self.confusion {
+            s.push_str(&format!("{:<12}", truth.as_str()));
+            for n in row.values() {
+                s.push_str(&format!(" {:>11}", n));
+            }
+            s.push('\n');
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Label::*;
+
+    #[test]
+    fn matches_hand_computed_scores() {
+        // Abusive: tp 1, fp 2, fn 0. Substantive: tp 1, fp 0, fn 2.
+        let truth = [Abusive, Substantive, Substantive, Substantive];
+        let pred = [Abusive, Abusive, Abusive, Substantive];
+        let e = Evaluation::new(&truth, &pred).unwrap();
+        let a = e.per_class[&Abusive];
+        assert!((a.precision - 1.0 / 3.0).abs() < 1e-6, "{a:?}");
+        assert!((a.recall - 1.0).abs() < 1e-6, "{a:?}");
+        assert!((a.f1 - 0.5).abs() < 1e-6);
+        let s = e.per_class[&Substantive];
+        assert!((s.precision - 1.0).abs() < 1e-6, "{s:?}");
+        assert!((s.recall - 1.0 / 3.0).abs() < 1e-6, "{s:?}");
+        assert_eq!(e.per_class[&OffTopic].f1, 0.0);
+        assert_eq!(e.per_class[&OffTopic].support, 0);
+        assert!((e.macro_f1 - 1.0 / 3.0).abs() < 1e-6);
+        assert_eq!(e.accuracy, 0.5);
+    }
+
+    #[test]
+    fn three_classes() {
+        let truth = [Abusive, OffTopic, Substantive, OffTopic, Abusive];
+        let pred = [Abusive, Substantive, Substantive, OffTopic, OffTopic];
+        let e = Evaluation::new(&truth, &pred).unwrap();
+        let o = e.per_class[&OffTopic];
+        assert!((o.precision - 0.5).abs() < 1e-6 && (o.recall - 0.5).abs() < 1e-6);
+        let a = e.per_class[&Abusive];
+        assert!((a.precision - 1.0).abs() < 1e-6 && (a.recall - 0.5).abs() < 1e-6);
+        assert_eq!(e.confusion[&Abusive][&OffTopic], 1);
+        assert!(e.report().contains("macro-F1"));
+    }
+
+    #[test]
+    fn empty_and_mismatched() {
+        assert!(Evaluation::new(&[Abusive], &[]).is_err());
+        let e = Evaluation::new(&[], &[]).unwrap();
+        assert_eq!(e.n, 0);
+        assert_eq!(e.macro_f1, 0.0);
+    }
+}
+
+/// k-fold cross-validation: row `i` is held out in fold `i % folds`; every row is predicted by
+/// a model trained without its fold, and the pooled predictions are scored.
+///
+/// ```
+/// use comment_sieve::{cross_validate, ClassifierParams, Comment, Label};
+/// let data: Vec<(Comment, Label)> = (0..30)
+///     .map(|i| {
+///         let (text, label) = match i % 3 {
+///             0 => ("you idiot moron", Label::Abusive),
+///             1 => ("buy cheap pills now", Label::OffTopic),
+///             _ => ("the policy raises taxes", Label::Substantive),
+///         };
+///         (Comment::new(i.to_string(), text), label)
+///     })
+///     .collect();
+/// let e = cross_validate(&ClassifierParams::default(), &data, 5).unwrap();
+/// assert_eq!(e.macro_f1, 1.0);
+/// ```
+pub fn cross_validate(
+    params: &crate::ClassifierParams,
+    data: &[(crate::Comment<'_>, Label)],
+    folds: usize,
+) -> Result<Evaluation, crate::TrainError> {
+    let folds = folds.max(2);
+    let mut predicted = vec![Label::default(); data.len()];
+    for fold in 0..folds {
+        let (train, test): (Vec<_>, Vec<_>) = data
+            .iter()
+            .enumerate()
+            .partition(|(i, _)| i % folds != fold);
+        if train.is_empty() || test.is_empty() {
+            continue;
+        }
+        let comments: Vec<crate::Comment<'_>> = train.iter().map(|(_, (c, _))| c.clone()).collect();
+        let labels: Vec<Label> = train.iter().map(|(_, (_, l))| *l).collect();
+        let classifier = params.train(&comments, &labels)?;
+        let held_out: Vec<crate::Comment<'_>> = test.iter().map(|(_, (c, _))| c.clone()).collect();
+        for ((i, _), verdict) in test.iter().zip(classifier.classify_batch(&held_out)) {
+            predicted[*i] = verdict.label;
+        }
+    }
+    let truth: Vec<Label> = data.iter().map(|(_, l)| *l).collect();
+    Ok(Evaluation::score(&truth, &predicted))
+}

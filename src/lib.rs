@@ -1,0 +1,56 @@
+//! # comment-sieve
+//!
+//! Moderation for blog comments: each comment is classified as **abusive**, **off-topic** or
+//! **substantive** by a multinomial naive Bayes model over a sparse bag of words and word pairs.
+//!
+//! The pipeline is a chain of small stages, each a module with one type:
+//!
+//! 1. [`Normalizer`]: HTML, Unicode NFKC and case folding, placeholders for links and numbers;
+//! 2. [`Tokenizer`]: words;
+//! 3. [`Vectorizer`]: words and n-grams to a sparse [`FeatureVector`] over a [`Vocabulary`];
+//! 4. [`NaiveBayes`]: the model, fitted with linfa's `Fit`/`FitWith` on a [`FeatureMatrix`];
+//! 5. [`Classifier`]: all of the above, giving a [`Verdict`] per [`Comment`].
+//!
+//! ```
+//! use comment_sieve::{Classifier, Comment, Label};
+//!
+//! let classifier = Classifier::embedded()?;
+//! let comments = vec![
+//!     Comment::new("a", "Subscribe to my channel for free gift cards!!! http://bit.ly/xyz"),
+//!     Comment::new("b", "The article ignores how the tax change affects renters."),
+//! ];
+//! let verdicts = classifier.classify_batch(&comments);
+//! assert_eq!(verdicts[0].label, Label::OffTopic);
+//! assert_eq!(verdicts[1].label, Label::Substantive);
+//! # Ok::<(), comment_sieve::ModelError>(())
+//! ```
+#![warn(missing_docs)]
+
+mod classifier;
+mod comment;
+pub mod corpus;
+mod eval;
+mod features;
+mod label;
+mod model;
+pub mod model_file;
+mod normalize;
+mod tokenize;
+mod vectorize;
+
+pub use classifier::{Classifier, ClassifierParams, Probabilities, TrainError, Verdict};
+pub use comment::{Comment, Post};
+pub use eval::{cross_validate, ClassScores, Evaluation, LengthMismatch};
+pub use features::{FeatureMatrix, FeatureVector, InvalidRow};
+pub use label::{Label, UnknownLabel};
+pub use model::{
+    probabilities_from_log, ClassPriors, NaiveBayes, NaiveBayesError, NaiveBayesParams,
+    NaiveBayesValidParams, WEIGHT_SCALE,
+};
+pub use model_file::{ModelError, ModelInfo};
+pub use normalize::{Normalizer, NormalizerConfig, Scratch};
+pub use tokenize::{Tokenizer, Tokens};
+pub use vectorize::{
+    InvalidVocabulary, TermWeight, VectorScratch, Vectorizer, VectorizerConfig, VectorizerError,
+    Vocabulary, VocabularyParams,
+};

@@ -1,0 +1,272 @@
+//! The model file: a fixed header, then a postcard-encoded body.
+//!
+//! Layout (all integers little-endian):
+//!
+//! | bytes | content |
+//! |---|---|
+//! | 0..8 | magic `CSIEVEMD` |
+//! | 8..10 | format version (currently 1) |
+//! | 10..12 | reserved, 0 |
+//! | 12..20 | body length in bytes |
+//! | 20..24 | CRC-32 of the body |
+//! | 24.. | body: [postcard](https://docs.rs/postcard) encoding of configs, vocabulary and counts |
+//!
+//! A file is refused, with the reason, if its magic, version, length or checksum is wrong, or if
+//! its body does not decode into a consistent model.
+
+use crate::classifier::Classifier;
+use crate::label::Label;
+use crate::model::{NaiveBayes, NaiveBayesValidParams};
+use crate::normalize::{Normalizer, NormalizerConfig};
+use crate::vectorize::{Vectorizer, VectorizerConfig};
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The first eight bytes of every model file.
+pub const MAGIC: [u8; 8] = *b"CSIEVEMD";
+/// The model-file format version this build reads and writes.
+pub const FORMAT_VERSION: u16 = 1;
+const HEADER_LEN: usize = 24;
+/// Largest body accepted, so a corrupt length can't trigger a huge allocation.
+pub const MAX_BODY_LEN: u64 = 1 << 30;
+
+/// Where a model came from; stored in the model file and shown by `model inspect`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    /// The program that wrote it, with its version.
+    pub created_by: String,
+    /// What it was trained on, in words (file, split, number of rows).
+    pub training_data: String,
+    /// The command that trained it.
+    pub command: String,
+}
+
+/// Why a model file can't be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    /// Reading or writing the file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// Not a comment-sieve model file.
+    #[error("not a comment-sieve model file (bad magic bytes)")]
+    BadMagic,
+    /// Written by an incompatible version.
+    #[error("model file format version {found} is not supported (this build reads version {supported})")]
+    UnsupportedVersion {
+        /// Version in the file.
+        found: u16,
+        /// Version this build reads.
+        supported: u16,
+    },
+    /// Shorter than its header says.
+    #[error("model file is truncated: header says {expected} bytes of body, file has {found}")]
+    Truncated {
+        /// Bytes promised.
+        expected: u64,
+        /// Bytes present.
+        found: u64,
+    },
+    /// Longer than its header says.
+    #[error("model file has {0} unexpected bytes after its body")]
+    TrailingBytes(u64),
+    /// A body larger than [`MAX_BODY_LEN`].
+    #[error("model body length {0} exceeds the limit of {MAX_BODY_LEN} bytes")]
+    TooLarge(u64),
+    /// The body does not match its checksum.
+    #[error("model file is corrupted: checksum {found:08x} does not match {expected:08x}")]
+    Checksum {
+        /// Checksum in the header.
+        expected: u32,
+        /// Checksum of the body.
+        found: u32,
+    },
+    /// The body does not decode.
+    #[error("model body does not decode: {0}")]
+    Decode(#[from] postcard::Error),
+    /// The body decodes but is inconsistent.
+    #[error("invalid model: {0}")]
+    Invalid(String),
+}
+
+#[derive(Serialize, Deserialize)]
+struct Body {
+    info: ModelInfo,
+    labels: Vec<String>,
+    normalizer: NormalizerConfig,
+    vectorizer: VectorizerConfig,
+    n_documents: u64,
+    terms: Vec<Box<str>>,
+    document_frequency: Vec<u32>,
+    naive_bayes: NaiveBayesValidParams,
+    class_documents: [u64; Label::COUNT],
+    feature_counts: Vec<[u64; Label::COUNT]>,
+}
+
+fn label_names() -> Vec<String> {
+    Label::ALL.iter().map(|l| l.as_str().to_owned()).collect()
+}
+
+/// Encodes a classifier as model-file bytes.
+pub(crate) fn encode(classifier: &Classifier) -> Vec<u8> {
+    let vectorizer = classifier.vectorizer();
+    let model = classifier.model();
+    let body = Body {
+        info: classifier.info().clone(),
+        labels: label_names(),
+        normalizer: classifier.normalizer().config(),
+        vectorizer: *vectorizer.config(),
+        n_documents: vectorizer.n_documents(),
+        terms: vectorizer.vocabulary().terms().to_vec(),
+        document_frequency: vectorizer.document_frequency().to_vec(),
+        naive_bayes: *model.hyper_params(),
+        class_documents: model.class_documents(),
+        feature_counts: model.feature_counts().to_vec(),
+    };
+    // Serializing plain data into a Vec cannot fail.
+    let body = postcard::to_stdvec(&body).unwrap_or_default();
+    let mut out = Vec::with_capacity(HEADER_LEN + body.len());
+    out.extend_from_slice(&MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out.extend_from_slice(&(body.len() as u64).to_le_bytes());
+    out.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
+    out.extend_from_slice(&body);
+    out
+}
+
+/// Decodes model-file bytes, checking everything.
+pub(crate) fn decode(bytes: &[u8]) -> Result<Classifier, ModelError> {
+    if bytes.len() < MAGIC.len() || bytes[..MAGIC.len()] != MAGIC {
+        return Err(ModelError::BadMagic);
+    }
+    if bytes.len() < HEADER_LEN {
+        return Err(ModelError::Truncated {
+            expected: HEADER_LEN as u64,
+            found: bytes.len() as u64,
+        });
+    }
+    let u16_at = |i: usize| u16::from_le_bytes([bytes[i], bytes[i + 1]]);
+    let version = u16_at(8);
+    if version != FORMAT_VERSION {
+        return Err(ModelError::UnsupportedVersion {
+            found: version,
+            supported: FORMAT_VERSION,
+        });
+    }
+    let mut len_bytes = [0u8; 8];
+    len_bytes.copy_from_slice(&bytes[12..20]);
+    let body_len = u64::from_le_bytes(len_bytes);
+    let mut crc_bytes = [0u8; 4];
+    crc_bytes.copy_from_slice(&bytes[20..24]);
+    let expected_crc = u32::from_le_bytes(crc_bytes);
+    if body_len > MAX_BODY_LEN {
+        return Err(ModelError::TooLarge(body_len));
+    }
+    let present = (bytes.len() - HEADER_LEN) as u64;
+    if present < body_len {
+        return Err(ModelError::Truncated {
+            expected: body_len,
+            found: present,
+        });
+    }
+    if present > body_len {
+        return Err(ModelError::TrailingBytes(present - body_len));
+    }
+    let body = &bytes[HEADER_LEN..];
+    let found_crc = crc32fast::hash(body);
+    if found_crc != expected_crc {
+        return Err(ModelError::Checksum {
+            expected: expected_crc,
+            found: found_crc,
+        });
+    }
+    let body: Body = postcard::from_bytes(body)?;
+    if body.labels != label_names() {
+        return Err(ModelError::Invalid(format!(
+            "labels {:?} differ from {:?}",
+            body.labels,
+            label_names()
+        )));
+    }
+    let params = linfa::ParamGuard::check(
+        crate::model::NaiveBayesParams::new()
+            .alpha(body.naive_bayes.alpha())
+            .priors(body.naive_bayes.priors()),
+    )
+    .map_err(|e| ModelError::Invalid(e.to_string()))?;
+    if body.feature_counts.len() != body.terms.len() {
+        return Err(ModelError::Invalid(format!(
+            "{} feature counts for {} terms",
+            body.feature_counts.len(),
+            body.terms.len()
+        )));
+    }
+    let mut totals = [0u64; Label::COUNT];
+    for counts in &body.feature_counts {
+        for (t, c) in totals.iter_mut().zip(counts) {
+            *t = t
+                .checked_add(*c)
+                .ok_or_else(|| ModelError::Invalid("feature counts overflow".into()))?;
+        }
+    }
+    let vectorizer = Vectorizer::from_parts(
+        body.vectorizer,
+        body.terms,
+        body.document_frequency,
+        body.n_documents,
+    )
+    .map_err(|e| ModelError::Invalid(e.to_string()))?;
+    let model = NaiveBayes::from_counts(params, body.class_documents, body.feature_counts);
+    Classifier::from_parts(Normalizer::new(body.normalizer), vectorizer, model, body.info)
+}
+
+/// Reads and decodes a model file.
+pub(crate) fn read(path: &Path) -> Result<Classifier, ModelError> {
+    let io = |source| ModelError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let len = std::fs::metadata(path).map_err(io)?.len();
+    if len > MAX_BODY_LEN + HEADER_LEN as u64 {
+        return Err(ModelError::TooLarge(len));
+    }
+    let bytes = std::fs::read(path).map_err(io)?;
+    decode(&bytes)
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same directory, synced, then
+/// renamed over `path`.
+pub(crate) fn write(path: &Path, bytes: &[u8]) -> Result<(), ModelError> {
+    let io = |source| ModelError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let file_name = path
+        .file_name()
+        .ok_or_else(|| io(std::io::Error::other("the path names no file")))?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(file_name);
+    tmp_name.push(format!(".tmp{}", std::process::id()));
+    let tmp = dir.join(tmp_name);
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io(e));
+    }
+    Ok(())
+}

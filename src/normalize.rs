@@ -1,0 +1,410 @@
+//! Stage 1: text normalization.
+//!
+//! [`Normalizer`] turns raw comment text, HTML and all, into one canonical lower-case string in
+//! which links, e-mail addresses, @mentions and numbers are replaced by placeholder words. The
+//! [`Tokenizer`](crate::Tokenizer) then splits that string into words.
+
+use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
+
+/// Placeholder word for a link. The link's host follows as [`HOST_PREFIX`]`host_name`.
+pub const URL_TOKEN: &str = "_url_";
+/// Prefix of the word that names a link's host: `example.com` becomes `_host_example_com`.
+pub const HOST_PREFIX: &str = "_host_";
+/// Placeholder word for an e-mail address.
+pub const EMAIL_TOKEN: &str = "_email_";
+/// Placeholder word for an @mention.
+pub const MENTION_TOKEN: &str = "_mention_";
+/// Placeholder word for a number.
+pub const NUMBER_TOKEN: &str = "_num_";
+
+/// What the normalizer does. Stored in the model file, so a model always normalizes the way it
+/// was trained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NormalizerConfig {
+    /// Strip HTML tags and decode character references (`&amp;`, `&#233;`).
+    pub strip_html: bool,
+    /// Replace links, e-mail addresses, @mentions and numbers by placeholder words.
+    pub placeholders: bool,
+    /// Squash a run of three or more of the same letter to two (`sooooo` → `soo`).
+    pub squash_repeats: bool,
+}
+
+impl Default for NormalizerConfig {
+    fn default() -> Self {
+        NormalizerConfig {
+            strip_html: true,
+            placeholders: true,
+            squash_repeats: true,
+        }
+    }
+}
+
+/// Normalizes comment text.
+///
+/// In order, it:
+/// 1. strips HTML tags and decodes character references;
+/// 2. drops zero-width and other format characters (U+200B, U+FEFF, soft hyphens, bidi marks);
+/// 3. applies Unicode NFKC and case folding (`ﬁ` → `fi`, `Ｆｕｌｌ` → `full`, `ß` → `ss`);
+/// 4. replaces links by `_url_ _host_<host>`, e-mail addresses by `_email_`, @mentions by
+///    `_mention_` and numbers by `_num_`;
+/// 5. squashes letter runs (`sooooo` → `soo`).
+///
+/// Plain ASCII text skips the Unicode work.
+///
+/// ```
+/// use comment_sieve::Normalizer;
+/// let n = Normalizer::default();
+/// assert_eq!(
+///     n.normalize("<p>Sooooo GOOD &amp; cheap: https://www.Example.com/x?y=1 </p>"),
+///     "soo good & cheap: _url_ _host_example_com"
+/// );
+/// assert_eq!(n.normalize("Call 555-1234 or mail bob@example.org, @alice"), "call _num_-_num_ or mail _email_ _mention_");
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Normalizer {
+    config: NormalizerConfig,
+}
+
+impl Normalizer {
+    /// A normalizer with the given configuration.
+    pub fn new(config: NormalizerConfig) -> Self {
+        Normalizer { config }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> NormalizerConfig {
+        self.config
+    }
+
+    /// Normalizes `text` into a new string.
+    pub fn normalize(&self, text: &str) -> String {
+        let mut out = String::new();
+        self.normalize_into(text, &mut Scratch::default(), &mut out);
+        out
+    }
+
+    /// Normalizes `text` into `out` (cleared first), reusing `scratch` buffers between calls.
+    pub fn normalize_into(&self, text: &str, scratch: &mut Scratch, out: &mut String) {
+        out.clear();
+        let mut text = text;
+        if self.config.strip_html && text.bytes().any(|b| b == b'<' || b == b'&') {
+            scratch.html.clear();
+            strip_html(text, &mut scratch.html);
+            text = &scratch.html;
+        }
+        scratch.folded.clear();
+        if text.is_ascii() {
+            scratch.folded.reserve(text.len());
+            scratch
+                .folded
+                .extend(text.bytes().map(|b| b.to_ascii_lowercase() as char));
+        } else {
+            fold_unicode(text, &mut scratch.folded);
+        }
+        for chunk in scratch.folded.split(char::is_whitespace) {
+            if chunk.is_empty() {
+                continue;
+            }
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            if self.config.placeholders && replace_special(chunk, out) {
+                continue;
+            }
+            copy_word(chunk, self.config, out);
+        }
+    }
+}
+
+/// Reusable buffers for [`Normalizer::normalize_into`].
+#[derive(Debug, Default, Clone)]
+pub struct Scratch {
+    html: String,
+    folded: String,
+}
+
+/// Removes tags and comments, decodes character references. Tags become spaces so that
+/// `a<br>b` stays two words.
+fn strip_html(text: &str, out: &mut String) {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    let mut copied = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'<' => {
+                let next = bytes.get(i + 1).copied().unwrap_or(b' ');
+                if next.is_ascii_alphabetic() || next == b'/' || next == b'!' || next == b'?' {
+                    let end = if text[i..].starts_with("<!--") {
+                        text[i + 4..].find("-->").map(|e| i + 4 + e + 3)
+                    } else {
+                        text[i..].find('>').map(|e| i + e + 1)
+                    };
+                    if let Some(end) = end {
+                        out.push_str(&text[copied..i]);
+                        out.push(' ');
+                        i = end;
+                        copied = end;
+                        continue;
+                    }
+                }
+                i += 1;
+            }
+            b'&' => {
+                if let Some((decoded, len)) = decode_reference(&text[i..]) {
+                    out.push_str(&text[copied..i]);
+                    out.push_str(decoded.as_str());
+                    i += len;
+                    copied = i;
+                } else {
+                    i += 1;
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    out.push_str(&text[copied..]);
+}
+
+/// A decoded character reference: either one char or a named entity's text.
+enum Decoded {
+    Char(char, [u8; 4]),
+    Named(&'static str),
+}
+
+impl Decoded {
+    fn as_str(&self) -> &str {
+        match self {
+            Decoded::Char(c, buf) => std::str::from_utf8(&buf[..c.len_utf8()]).unwrap_or(""),
+            Decoded::Named(s) => s,
+        }
+    }
+}
+
+/// Decodes `&name;`, `&#NNN;` or `&#xHHH;` at the start of `s`; returns it and its length.
+fn decode_reference(s: &str) -> Option<(Decoded, usize)> {
+    let end = s.as_bytes().iter().take(40).position(|&b| b == b';')?;
+    let body = &s[1..end];
+    let decoded = if let Some(num) = body.strip_prefix('#') {
+        let code = match num.strip_prefix(['x', 'X']) {
+            Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+            None => num.parse::<u32>().ok()?,
+        };
+        let c = char::from_u32(code).filter(|&c| c != '\0').unwrap_or('\u{FFFD}');
+        let mut buf = [0u8; 4];
+        c.encode_utf8(&mut buf);
+        Decoded::Char(c, buf)
+    } else {
+        if body.is_empty() || !body.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return None;
+        }
+        Decoded::Named(quick_xml::escape::resolve_html5_entity(body)?)
+    };
+    Some((decoded, end + 1))
+}
+
+/// Whether `c` is a format or zero-width character that carries no meaning here (Unicode
+/// general category Cf, plus the variation selectors).
+fn is_ignorable(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}' | '\u{FEFF}' | '\u{FE00}'..='\u{FE0F}'
+        | '\u{FFF9}'..='\u{FFFB}' | '\u{0600}'..='\u{0605}' | '\u{06DD}' | '\u{070F}'
+        | '\u{110BD}' | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E007F}'
+        | '\u{E0100}'..='\u{E01EF}')
+}
+
+/// NFKC plus case folding, dropping ignorable characters.
+fn fold_unicode(text: &str, out: &mut String) {
+    out.reserve(text.len());
+    for c in text.chars().filter(|&c| !is_ignorable(c)).nfkc() {
+        match c {
+            'ß' | 'ẞ' => out.push_str("ss"),
+            'ς' => out.push('σ'),
+            '\u{2018}' | '\u{2019}' | '\u{02BC}' | '\u{2032}' => out.push('\''),
+            c if c.is_ascii() => out.push(c.to_ascii_lowercase()),
+            c => out.extend(c.to_lowercase()),
+        }
+    }
+}
+
+const BARE_DOMAIN_TLDS: &[&str] = &[
+    "com", "net", "org", "info", "biz", "io", "ly", "co", "me", "tv", "ru", "uk", "de", "us",
+    "ca", "cc", "xyz", "online", "site", "club",
+];
+
+/// If `chunk` (one whitespace-free piece of folded text) is a link, e-mail address or mention,
+/// writes its placeholder and returns true.
+fn replace_special(chunk: &str, out: &mut String) -> bool {
+    let trimmed = chunk.trim_matches(|c: char| !c.is_alphanumeric() && c != '@' && c != '/');
+    if trimmed.is_empty() {
+        return false;
+    }
+    if let Some(host) = link_host(trimmed) {
+        out.push_str(URL_TOKEN);
+        if !host.is_empty() {
+            out.push(' ');
+            out.push_str(HOST_PREFIX);
+            out.extend(host.chars().map(|c| if c == '.' { '_' } else { c }));
+        }
+        return true;
+    }
+    if let Some(at) = trimmed.find('@') {
+        let (user, domain) = (&trimmed[..at], &trimmed[at + 1..]);
+        if at == 0 {
+            if domain.chars().next().is_some_and(is_word_char) {
+                out.push_str(MENTION_TOKEN);
+                return true;
+            }
+        } else if !user.is_empty() && domain.contains('.') && !domain.starts_with('.') {
+            out.push_str(EMAIL_TOKEN);
+            return true;
+        }
+    }
+    false
+}
+
+/// The host of a link, without `www.`; `Some("")` for a link whose host can't be read.
+fn link_host(s: &str) -> Option<&str> {
+    let rest = if let Some(p) = s.find("://") {
+        let scheme = &s[..p];
+        if scheme.is_empty() || !scheme.bytes().all(|b| b.is_ascii_alphabetic()) {
+            return None;
+        }
+        &s[p + 3..]
+    } else if s.starts_with("www.") {
+        s
+    } else {
+        // A bare domain such as `cheap-pills.com` or `bit.ly/xyz`.
+        let host = s.split(['/', '?', '#']).next().unwrap_or("");
+        let tld = host.rsplit('.').next().unwrap_or("");
+        let is_domain = host.contains('.')
+            && BARE_DOMAIN_TLDS.contains(&tld)
+            && host
+                .split('.')
+                .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+        if !is_domain {
+            return None;
+        }
+        s
+    };
+    let host_end = rest.find(['/', '?', '#', ':', '\'', '"']).unwrap_or(rest.len());
+    let host = rest[..host_end].trim_end_matches('.');
+    let host = host.strip_prefix("www.").unwrap_or(host);
+    if host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.') {
+        Some(host)
+    } else {
+        Some("")
+    }
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// Copies a plain chunk: numbers that stand alone become `_num_`, letter runs are squashed.
+fn copy_word(chunk: &str, config: NormalizerConfig, out: &mut String) {
+    let mut chars = chunk.char_indices().peekable();
+    let mut prev: Option<char> = None;
+    let mut run = 0usize;
+    while let Some((i, c)) = chars.next() {
+        if config.placeholders && c.is_ascii_digit() && !prev.is_some_and(char::is_alphabetic) {
+            // Take the whole number: digits with inner `.` or `,`.
+            let mut end = i + 1;
+            let bytes = chunk.as_bytes();
+            while end < bytes.len() {
+                let b = bytes[end];
+                if b.is_ascii_digit()
+                    || ((b == b'.' || b == b',')
+                        && bytes.get(end + 1).is_some_and(u8::is_ascii_digit))
+                {
+                    end += 1;
+                } else {
+                    break;
+                }
+            }
+            let next = chunk[end..].chars().next();
+            if !next.is_some_and(char::is_alphabetic) {
+                out.push_str(NUMBER_TOKEN);
+                while chars.peek().is_some_and(|&(j, _)| j < end) {
+                    chars.next();
+                }
+                prev = Some('0');
+                run = 0;
+                continue;
+            }
+        }
+        if prev == Some(c) && c.is_alphabetic() {
+            run += 1;
+        } else {
+            run = 1;
+        }
+        prev = Some(c);
+        if config.squash_repeats && run > 2 {
+            continue;
+        }
+        out.push(c);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn norm(s: &str) -> String {
+        Normalizer::default().normalize(s)
+    }
+
+    #[test]
+    fn strips_tags_and_decodes_entities() {
+        assert_eq!(norm("a<br/>b"), "a b");
+        assert_eq!(norm("<a href=\"http://x.com\">link</a>"), "link");
+        assert_eq!(norm("caf&eacute; &#233;t&#xE9; &lt;3 &bogus; & more"), "café été <_num_ &bogus; & more");
+        assert_eq!(norm("x <!-- hidden --> y"), "x y");
+        assert_eq!(norm("1 < 2 and a<b"), "_num_ < _num_ and a<b");
+        assert_eq!(norm("unclosed <b tag"), "unclosed <b tag");
+    }
+
+    #[test]
+    fn folds_unicode() {
+        assert_eq!(norm("ＦＵＬＬ ﬁne STRASSE Straße ΟΔΟΣ"), "full fine strasse strasse οδοσ");
+        assert_eq!(norm("zero\u{200B}width\u{FEFF} soft\u{00AD}hyphen"), "zerowidth softhyphen");
+        assert_eq!(norm("don\u{2019}t"), "don't");
+        assert_eq!(norm("Ｈｅｌｌｏ　world"), "hello world");
+    }
+
+    #[test]
+    fn replaces_links_mails_mentions_numbers() {
+        assert_eq!(norm("see (https://www.YouTube.com/watch?v=1)."), "see _url_ _host_youtube_com");
+        assert_eq!(norm("visit cheap-pills.net/buy now"), "visit _url_ _host_cheap-pills_net now");
+        assert_eq!(norm("www.site.org"), "_url_ _host_site_org");
+        assert_eq!(norm("mail me: me@mail.example.com!"), "mail me: _email_");
+        assert_eq!(norm("@bob you're wrong"), "_mention_ you're wrong");
+        assert_eq!(norm("3.5 million, 1,000 people in 2024"), "_num_ million, _num_ people in _num_");
+        assert_eq!(norm("f4ck mp3 2nd"), "f4ck mp3 2nd");
+        assert_eq!(norm("version 1.2.3"), "version _num_");
+        assert_eq!(norm("e.g. i.e. file.txt"), "e.g. i.e. file.txt");
+    }
+
+    #[test]
+    fn squashes_runs_of_letters() {
+        assert_eq!(norm("Sooooo goood!!!! aaa"), "soo good!!!! aa");
+        assert_eq!(norm("book"), "book");
+    }
+
+    #[test]
+    fn config_switches_work() {
+        let plain = Normalizer::new(NormalizerConfig {
+            strip_html: false,
+            placeholders: false,
+            squash_repeats: false,
+        });
+        assert_eq!(plain.normalize("<b>Sooo</b> 42"), "<b>sooo</b> 42");
+    }
+
+    #[test]
+    fn empty_and_whitespace() {
+        assert_eq!(norm(""), "");
+        assert_eq!(norm(" \n\t "), "");
+    }
+}

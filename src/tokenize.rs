@@ -1,0 +1,149 @@
+//! Stage 2: splitting normalized text into words.
+
+/// Splits normalized text into words.
+///
+/// A word is a run of letters, digits and `_` (so placeholders such as `_url_` stay whole), with
+/// inner apostrophes kept (`don't`). Each CJK ideograph, kana and each emoji or other symbol is a
+/// word of its own. Punctuation separates words and is dropped.
+///
+/// ```
+/// use comment_sieve::Tokenizer;
+/// let words: Vec<&str> = Tokenizer.tokenize("don't _url_ (yes!) 日本語 👍").collect();
+/// assert_eq!(words, ["don't", "_url_", "yes", "日", "本", "語", "👍"]);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tokenizer;
+
+impl Tokenizer {
+    /// The words of `normalized`, as slices of it, in order.
+    pub fn tokenize<'t>(&self, normalized: &'t str) -> Tokens<'t> {
+        Tokens {
+            text: normalized,
+            pos: 0,
+        }
+    }
+}
+
+/// Iterator over the words of a string; see [`Tokenizer`].
+#[derive(Debug, Clone)]
+pub struct Tokens<'t> {
+    text: &'t str,
+    pos: usize,
+}
+
+#[derive(PartialEq, Eq)]
+enum CharClass {
+    Word,
+    Single,
+    Separator,
+}
+
+fn classify(c: char) -> CharClass {
+    if c.is_ascii() {
+        return if c.is_ascii_alphanumeric() || c == '_' {
+            CharClass::Word
+        } else {
+            CharClass::Separator
+        };
+    }
+    if is_standalone(c) {
+        return CharClass::Single;
+    }
+    if c.is_alphanumeric() || is_combining_mark(c) {
+        return CharClass::Word;
+    }
+    if is_symbol(c) {
+        CharClass::Single
+    } else {
+        CharClass::Separator
+    }
+}
+
+/// Scripts written without spaces: one character, one word.
+fn is_standalone(c: char) -> bool {
+    matches!(c,
+        '\u{3040}'..='\u{30FF}' | '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}'
+        | '\u{F900}'..='\u{FAFF}' | '\u{20000}'..='\u{2FA1F}')
+}
+
+/// Combining marks keep a word together (Devanagari vowel signs, for instance).
+fn is_combining_mark(c: char) -> bool {
+    matches!(c,
+        '\u{0300}'..='\u{036F}' | '\u{0483}'..='\u{0489}' | '\u{0591}'..='\u{05BD}'
+        | '\u{0610}'..='\u{061A}' | '\u{064B}'..='\u{065F}' | '\u{0900}'..='\u{0903}'
+        | '\u{093A}'..='\u{094F}' | '\u{0951}'..='\u{0957}' | '\u{0962}'..='\u{0963}'
+        | '\u{0981}'..='\u{0983}' | '\u{09BC}'..='\u{09D7}' | '\u{0E31}' | '\u{0E34}'..='\u{0E3A}'
+        | '\u{0E47}'..='\u{0E4E}' | '\u{1AB0}'..='\u{1AFF}' | '\u{1DC0}'..='\u{1DFF}'
+        | '\u{20D0}'..='\u{20FF}' | '\u{FE20}'..='\u{FE2F}')
+}
+
+/// Emoji and other pictographic symbols, which carry tone in comments.
+fn is_symbol(c: char) -> bool {
+    matches!(c,
+        '\u{2100}'..='\u{2BFF}' | '\u{1F000}'..='\u{1FAFF}')
+        && !matches!(c, '\u{1F3FB}'..='\u{1F3FF}')
+}
+
+impl<'t> Iterator for Tokens<'t> {
+    type Item = &'t str;
+
+    fn next(&mut self) -> Option<&'t str> {
+        let rest = &self.text[self.pos..];
+        let mut start = None;
+        let mut iter = rest.char_indices().peekable();
+        while let Some((i, c)) = iter.next() {
+            let class = classify(c);
+            match (start, class) {
+                (None, CharClass::Separator) => {}
+                (None, CharClass::Single) => {
+                    let end = i + c.len_utf8();
+                    self.pos += end;
+                    return Some(&rest[i..end]);
+                }
+                (None, CharClass::Word) => start = Some(i),
+                (Some(_), CharClass::Word) => {}
+                (Some(s), _) => {
+                    // An apostrophe between two word characters stays inside the word.
+                    if c == '\''
+                        && iter
+                            .peek()
+                            .is_some_and(|&(_, n)| classify(n) == CharClass::Word)
+                    {
+                        continue;
+                    }
+                    self.pos += i;
+                    return Some(&rest[s..i]);
+                }
+            }
+        }
+        self.pos = self.text.len();
+        start.map(|s| &rest[s..])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(s: &str) -> Vec<&str> {
+        Tokenizer.tokenize(s).collect()
+    }
+
+    #[test]
+    fn splits_on_punctuation_and_space() {
+        assert_eq!(words("hello, world!! it's 'quoted'"), ["hello", "world", "it's", "quoted"]);
+        assert_eq!(words("_num_-_num_ a_b"), ["_num_", "_num_", "a_b"]);
+        assert_eq!(words(""), Vec::<&str>::new());
+        assert_eq!(words("  ...  "), Vec::<&str>::new());
+        assert_eq!(words("end'"), ["end"]);
+    }
+
+    #[test]
+    fn handles_non_latin_scripts() {
+        assert_eq!(words("привет мир"), ["привет", "мир"]);
+        assert_eq!(words("नमस्ते दुनिया"), ["नमस्ते", "दुनिया"]);
+        assert_eq!(words("東京タワー"), ["東", "京", "タ", "ワ", "ー"]);
+        assert_eq!(words("ok👍🏽!"), ["ok", "👍"]);
+        assert_eq!(words("café—naïve"), ["café", "naïve"]);
+    }
+}

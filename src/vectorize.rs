@@ -1,0 +1,468 @@
+//! Stage 3: words to sparse feature vectors over a fixed vocabulary.
+
+use crate::features::FeatureVector;
+use crate::tokenize::Tokenizer;
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+/// How a term's count in one comment becomes its weight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TermWeight {
+    /// The raw count.
+    Count,
+    /// 1 if present.
+    Binary,
+    /// `1 + ln(count)`.
+    Sublinear,
+}
+
+/// How comments become vectors. Stored in the model file.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct VectorizerConfig {
+    /// Smallest and largest n-gram length, in words: `(1, 2)` is words and word pairs.
+    pub ngram_range: (u8, u8),
+    /// Per-comment term weight.
+    pub term_weight: TermWeight,
+    /// Multiply by the smoothed inverse document frequency `ln((1 + n) / (1 + df)) + 1`.
+    pub idf: bool,
+    /// Scale each comment's vector to unit Euclidean length.
+    pub l2_normalize: bool,
+}
+
+impl Default for VectorizerConfig {
+    fn default() -> Self {
+        VectorizerConfig {
+            ngram_range: (1, 2),
+            term_weight: TermWeight::Count,
+            idf: false,
+            l2_normalize: false,
+        }
+    }
+}
+
+/// Which terms make it into the vocabulary.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct VocabularyParams {
+    /// Keep terms found in at least this many training comments.
+    pub min_df: u32,
+    /// Drop terms found in more than this share of training comments (0 < max_df ≤ 1).
+    pub max_df: f64,
+    /// Keep at most this many terms, the most frequent first (ties broken by the term).
+    pub max_features: Option<usize>,
+}
+
+impl Default for VocabularyParams {
+    fn default() -> Self {
+        VocabularyParams {
+            min_df: 1,
+            max_df: 1.0,
+            max_features: None,
+        }
+    }
+}
+
+/// The terms a model knows, in a fixed (sorted) column order.
+#[derive(Debug, Clone, Default)]
+pub struct Vocabulary {
+    terms: Vec<Box<str>>,
+    index: FxHashMap<Box<str>, u32>,
+}
+
+/// Two copies of a term in a vocabulary list, or a list too long for `u32` columns.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid vocabulary: {0}")]
+pub struct InvalidVocabulary(pub String);
+
+impl Vocabulary {
+    /// A vocabulary of `terms`, which must be distinct; the column of a term is its position.
+    pub fn from_terms(terms: Vec<Box<str>>) -> Result<Self, InvalidVocabulary> {
+        if terms.len() > u32::MAX as usize {
+            return Err(InvalidVocabulary(format!("{} terms", terms.len())));
+        }
+        let mut index = FxHashMap::with_capacity_and_hasher(terms.len(), Default::default());
+        for (i, term) in terms.iter().enumerate() {
+            if index.insert(term.clone(), i as u32).is_some() {
+                return Err(InvalidVocabulary(format!("term {term:?} appears twice")));
+            }
+        }
+        Ok(Vocabulary { terms, index })
+    }
+
+    /// Number of terms.
+    pub fn len(&self) -> usize {
+        self.terms.len()
+    }
+
+    /// Whether there are no terms.
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+    }
+
+    /// The column of `term`.
+    pub fn get(&self, term: &str) -> Option<u32> {
+        self.index.get(term).copied()
+    }
+
+    /// The terms in column order.
+    pub fn terms(&self) -> &[Box<str>] {
+        &self.terms
+    }
+}
+
+/// Turns normalized text into weighted sparse vectors over a [`Vocabulary`].
+///
+/// Words and n-grams outside the vocabulary are ignored.
+///
+/// ```
+/// use comment_sieve::{Vectorizer, VectorizerConfig, VocabularyParams};
+/// let docs = ["good point", "good grief", "spam spam"];
+/// let v = Vectorizer::fit(VectorizerConfig::default(), VocabularyParams::default(), &docs).unwrap();
+/// assert_eq!(v.vocabulary().terms().len(), 7);
+/// let x = v.transform("good good point unknown");
+/// let cols: Vec<&str> = x.indices.iter().map(|&j| &*v.vocabulary().terms()[j as usize]).collect();
+/// assert_eq!(cols, ["good", "good good", "good point", "point"]);
+/// assert_eq!(x.values, [2.0, 1.0, 1.0, 1.0]);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Vectorizer {
+    config: VectorizerConfig,
+    vocabulary: Vocabulary,
+    document_frequency: Vec<u32>,
+    n_documents: u64,
+    idf: Vec<f64>,
+}
+
+/// Why a vectorizer can't be built.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum VectorizerError {
+    /// An n-gram range that is empty or starts at 0.
+    #[error("n-gram range {0:?} must satisfy 1 <= min <= max <= 8")]
+    NgramRange((u8, u8)),
+    /// A `max_df` outside (0, 1].
+    #[error("max_df {0} must be in (0, 1]")]
+    MaxDf(f64),
+    /// The vocabulary list is bad.
+    #[error(transparent)]
+    Vocabulary(#[from] InvalidVocabulary),
+    /// The document-frequency list does not match the vocabulary.
+    #[error("{0} document frequencies for {1} terms")]
+    FrequencyLength(usize, usize),
+}
+
+/// Reusable buffers for [`Vectorizer::transform_into`].
+#[derive(Debug, Default, Clone)]
+pub struct VectorScratch {
+    words: Vec<(usize, usize)>,
+    key: String,
+    columns: Vec<u32>,
+}
+
+impl Vectorizer {
+    /// Learns the vocabulary (and document frequencies) from normalized training texts.
+    pub fn fit<S: AsRef<str> + Sync>(
+        config: VectorizerConfig,
+        params: VocabularyParams,
+        normalized: &[S],
+    ) -> Result<Self, VectorizerError> {
+        check_config(&config)?;
+        if !(params.max_df > 0.0 && params.max_df <= 1.0) {
+            return Err(VectorizerError::MaxDf(params.max_df));
+        }
+        // Document and total frequency of every n-gram. Integer sums, so the merge order of
+        // the parallel chunks does not matter and the result is deterministic.
+        let stats: FxHashMap<String, (u32, u64)> = normalized
+            .par_chunks(256)
+            .map(|chunk| {
+                let mut stats: FxHashMap<String, (u32, u64)> = FxHashMap::default();
+                let mut seen: FxHashMap<String, u32> = FxHashMap::default();
+                for doc in chunk {
+                    seen.clear();
+                    for_each_ngram(doc.as_ref(), config.ngram_range, &mut String::new(), |g| {
+                        *seen.entry(g.to_owned()).or_default() += 1;
+                    });
+                    for (g, n) in seen.drain() {
+                        let e = stats.entry(g).or_default();
+                        e.0 += 1;
+                        e.1 += u64::from(n);
+                    }
+                }
+                stats
+            })
+            .reduce(FxHashMap::default, |a, b| {
+                if a.len() >= b.len() {
+                    merge(a, b)
+                } else {
+                    merge(b, a)
+                }
+            });
+        let n = normalized.len() as u64;
+        let max_df = (params.max_df * n as f64).floor() as u64;
+        let mut kept: Vec<(String, u32, u64)> = stats
+            .into_iter()
+            .filter(|(_, (df, _))| *df >= params.min_df && u64::from(*df) <= max_df.max(1))
+            .map(|(g, (df, tf))| (g, df, tf))
+            .collect();
+        if let Some(max) = params.max_features {
+            kept.sort_unstable_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+            kept.truncate(max);
+        }
+        kept.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let document_frequency = kept.iter().map(|k| k.1).collect();
+        let terms = kept.into_iter().map(|k| k.0.into_boxed_str()).collect();
+        Self::from_parts(config, terms, document_frequency, n)
+    }
+
+    /// Rebuilds a vectorizer from its stored parts.
+    pub fn from_parts(
+        config: VectorizerConfig,
+        terms: Vec<Box<str>>,
+        document_frequency: Vec<u32>,
+        n_documents: u64,
+    ) -> Result<Self, VectorizerError> {
+        check_config(&config)?;
+        if document_frequency.len() != terms.len() {
+            return Err(VectorizerError::FrequencyLength(
+                document_frequency.len(),
+                terms.len(),
+            ));
+        }
+        let vocabulary = Vocabulary::from_terms(terms)?;
+        let idf = if config.idf {
+            document_frequency
+                .iter()
+                .map(|&df| ((1.0 + n_documents as f64) / (1.0 + f64::from(df))).ln() + 1.0)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(Vectorizer {
+            config,
+            vocabulary,
+            document_frequency,
+            n_documents,
+            idf,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &VectorizerConfig {
+        &self.config
+    }
+
+    /// The vocabulary.
+    pub fn vocabulary(&self) -> &Vocabulary {
+        &self.vocabulary
+    }
+
+    /// In how many training comments each term occurs, by column.
+    pub fn document_frequency(&self) -> &[u32] {
+        &self.document_frequency
+    }
+
+    /// How many comments the vocabulary was learned from.
+    pub fn n_documents(&self) -> u64 {
+        self.n_documents
+    }
+
+    /// The vector of one normalized text.
+    pub fn transform(&self, normalized: &str) -> FeatureVector {
+        let mut out = FeatureVector::default();
+        self.transform_into(normalized, &mut VectorScratch::default(), &mut out);
+        out
+    }
+
+    /// The vector of one normalized text, written into `out` (cleared first).
+    pub fn transform_into(
+        &self,
+        normalized: &str,
+        scratch: &mut VectorScratch,
+        out: &mut FeatureVector,
+    ) {
+        out.clear();
+        let VectorScratch {
+            words,
+            key,
+            columns,
+        } = scratch;
+        columns.clear();
+        words.clear();
+        let base = normalized.as_ptr() as usize;
+        words.extend(
+            Tokenizer
+                .tokenize(normalized)
+                .map(|w| (w.as_ptr() as usize - base, w.len())),
+        );
+        let (lo, hi) = self.config.ngram_range;
+        for n in usize::from(lo)..=usize::from(hi) {
+            if n == 1 {
+                for &(s, len) in words.iter() {
+                    if let Some(j) = self.vocabulary.get(&normalized[s..s + len]) {
+                        columns.push(j);
+                    }
+                }
+                continue;
+            }
+            for window in words.windows(n) {
+                key.clear();
+                for (k, &(s, len)) in window.iter().enumerate() {
+                    if k > 0 {
+                        key.push(' ');
+                    }
+                    key.push_str(&normalized[s..s + len]);
+                }
+                if let Some(j) = self.vocabulary.get(key) {
+                    columns.push(j);
+                }
+            }
+        }
+        columns.sort_unstable();
+        let mut i = 0;
+        while i < columns.len() {
+            let j = columns[i];
+            let run = columns[i..].iter().take_while(|&&c| c == j).count();
+            i += run;
+            let tf = run as f64;
+            let mut w = match self.config.term_weight {
+                TermWeight::Count => tf,
+                TermWeight::Binary => 1.0,
+                TermWeight::Sublinear => 1.0 + tf.ln(),
+            };
+            if let Some(idf) = self.idf.get(j as usize) {
+                w *= idf;
+            }
+            out.indices.push(j);
+            out.values.push(w);
+        }
+        if self.config.l2_normalize {
+            let norm = out.values.iter().map(|v| v * v).sum::<f64>().sqrt();
+            if norm > 0.0 {
+                out.values.iter_mut().for_each(|v| *v /= norm);
+            }
+        }
+    }
+}
+
+fn merge(
+    mut a: FxHashMap<String, (u32, u64)>,
+    b: FxHashMap<String, (u32, u64)>,
+) -> FxHashMap<String, (u32, u64)> {
+    for (g, (df, tf)) in b {
+        let e = a.entry(g).or_default();
+        e.0 += df;
+        e.1 += tf;
+    }
+    a
+}
+
+fn check_config(config: &VectorizerConfig) -> Result<(), VectorizerError> {
+    let (lo, hi) = config.ngram_range;
+    if lo == 0 || lo > hi || hi > 8 {
+        return Err(VectorizerError::NgramRange(config.ngram_range));
+    }
+    Ok(())
+}
+
+/// Calls `f` with every n-gram of `normalized` in the range, n-grams joined by single spaces.
+fn for_each_ngram(normalized: &str, (lo, hi): (u8, u8), key: &mut String, mut f: impl FnMut(&str)) {
+    let words: Vec<&str> = Tokenizer.tokenize(normalized).collect();
+    for n in usize::from(lo)..=usize::from(hi) {
+        for window in words.windows(n) {
+            if n == 1 {
+                f(window[0]);
+                continue;
+            }
+            key.clear();
+            for (k, w) in window.iter().enumerate() {
+                if k > 0 {
+                    key.push(' ');
+                }
+                key.push_str(w);
+            }
+            f(key);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fit(config: VectorizerConfig, params: VocabularyParams, docs: &[&str]) -> Vectorizer {
+        Vectorizer::fit(config, params, docs).unwrap()
+    }
+
+    #[test]
+    fn vocabulary_is_sorted_and_pruned() {
+        let docs = ["a b c", "a b", "a d", "a e"];
+        let unigrams = VectorizerConfig {
+            ngram_range: (1, 1),
+            ..Default::default()
+        };
+        let v = fit(unigrams, VocabularyParams::default(), &docs);
+        assert_eq!(&*v.vocabulary().terms().join(","), "a,b,c,d,e");
+        let min2 = VocabularyParams {
+            min_df: 2,
+            ..Default::default()
+        };
+        assert_eq!(&*fit(unigrams, min2, &docs).vocabulary().terms().join(","), "a,b");
+        let max_df = VocabularyParams {
+            max_df: 0.5,
+            ..Default::default()
+        };
+        assert_eq!(&*fit(unigrams, max_df, &docs).vocabulary().terms().join(","), "b,c,d,e");
+        let top2 = VocabularyParams {
+            max_features: Some(2),
+            ..Default::default()
+        };
+        assert_eq!(&*fit(unigrams, top2, &docs).vocabulary().terms().join(","), "a,b");
+    }
+
+    #[test]
+    fn weights_follow_the_config() {
+        let docs = ["x x y", "y z"];
+        let config = VectorizerConfig {
+            ngram_range: (1, 1),
+            term_weight: TermWeight::Sublinear,
+            idf: true,
+            l2_normalize: true,
+        };
+        let v = fit(config, VocabularyParams::default(), &docs);
+        let x = v.transform("x x y");
+        let wx = (1.0 + 2f64.ln()) * ((3.0f64 / 2.0).ln() + 1.0);
+        let wy = 1.0 * ((3.0f64 / 3.0).ln() + 1.0);
+        let norm = (wx * wx + wy * wy).sqrt();
+        assert_eq!(x.indices, [0, 1]);
+        assert!((x.values[0] - wx / norm).abs() < 1e-12);
+        assert!((x.values[1] - wy / norm).abs() < 1e-12);
+        assert!(v.transform("").values.is_empty());
+    }
+
+    #[test]
+    fn rejects_bad_params() {
+        let bad_range = VectorizerConfig {
+            ngram_range: (2, 1),
+            ..Default::default()
+        };
+        assert!(Vectorizer::fit(bad_range, VocabularyParams::default(), &["a"]).is_err());
+        let bad_df = VocabularyParams {
+            max_df: 0.0,
+            ..Default::default()
+        };
+        assert!(Vectorizer::fit(VectorizerConfig::default(), bad_df, &["a"]).is_err());
+    }
+
+    #[test]
+    fn transform_matches_fit_ngrams() {
+        let docs = ["the cat sat on the mat"];
+        let config = VectorizerConfig {
+            ngram_range: (1, 3),
+            ..Default::default()
+        };
+        let v = fit(config, VocabularyParams::default(), &docs);
+        let x = v.transform(docs[0]);
+        assert_eq!(x.values.iter().sum::<f64>(), 6.0 + 5.0 + 4.0);
+        assert_eq!(v.vocabulary().len(), 5 + 5 + 4);
+    }
+}
