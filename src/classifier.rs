@@ -277,6 +277,8 @@ pub struct ClassifierParams {
     pub alpha: f64,
     /// Class priors.
     pub priors: crate::model::ClassPriors,
+    /// Naive Bayes variant.
+    pub kind: crate::model::NaiveBayesKind,
 }
 
 impl Default for ClassifierParams {
@@ -287,6 +289,7 @@ impl Default for ClassifierParams {
             vocabulary: VocabularyParams::default(),
             alpha: 1.0,
             priors: crate::model::ClassPriors::Learned,
+            kind: crate::model::NaiveBayesKind::Multinomial,
         }
     }
 }
@@ -311,7 +314,10 @@ impl ClassifierParams {
                 labels: labels.len(),
             });
         }
-        let nb_params = NaiveBayesParams::new().alpha(self.alpha).priors(self.priors);
+        let nb_params = NaiveBayesParams::new()
+            .alpha(self.alpha)
+            .priors(self.priors)
+            .kind(self.kind);
         linfa::ParamGuard::check_ref(&nb_params)?;
         let normalizer = Normalizer::new(self.normalizer);
         let normalized: Vec<String> = comments

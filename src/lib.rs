@@ -44,7 +44,7 @@ pub use eval::{cross_validate, ClassScores, Evaluation, LengthMismatch};
 pub use features::{FeatureMatrix, FeatureVector, InvalidRow};
 pub use label::{Label, UnknownLabel};
 pub use model::{
-    probabilities_from_log, ClassPriors, NaiveBayes, NaiveBayesError, NaiveBayesParams,
+    probabilities_from_log, ClassPriors, NaiveBayes, NaiveBayesError, NaiveBayesKind, NaiveBayesParams,
     NaiveBayesValidParams, WEIGHT_SCALE,
 };
 pub use model_file::{ModelError, ModelInfo};

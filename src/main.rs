@@ -6,7 +6,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use comment_sieve::corpus::{parse_row, read_labeled, SplitFilter};
 use comment_sieve::{
     cross_validate, ClassPriors, Classifier, ClassifierParams, Comment, Evaluation, Label,
-    ModelInfo, NormalizerConfig, TermWeight, VectorizerConfig, Verdict, VocabularyParams,
+    ModelInfo, NaiveBayesKind, NormalizerConfig, TermWeight, VectorizerConfig, Verdict, VocabularyParams,
 };
 use rayon::prelude::*;
 use serde::Serialize;
@@ -132,6 +132,12 @@ enum WeightArg {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum KindArg {
+    Multinomial,
+    Complement,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum PriorsArg {
     Learned,
     Uniform,
@@ -146,6 +152,9 @@ struct TrainArgs {
     /// Longest word n-gram (1 = words only, 2 = words and word pairs).
     #[arg(long)]
     ngram_max: Option<u8>,
+    /// Add a `~prefix` term of this many characters for every word that long (0 = off).
+    #[arg(long)]
+    prefix_len: Option<u8>,
     /// Keep terms seen in at least this many training comments.
     #[arg(long)]
     min_df: Option<u32>,
@@ -164,19 +173,25 @@ struct TrainArgs {
     /// Class priors.
     #[arg(long, value_enum)]
     priors: Option<PriorsArg>,
+    /// Naive Bayes variant.
+    #[arg(long, value_enum)]
+    kind: Option<KindArg>,
     /// Fixed class prior weights `abusive,off_topic,substantive` (overrides --priors).
-    #[arg(long, value_delimiter = ',', num_args = 3)]
+    #[arg(long, value_delimiter = ',', value_name = "A,O,S")]
     prior_weights: Option<Vec<f64>>,
 }
 
 impl TrainArgs {
-    fn params(&self) -> ClassifierParams {
+    fn params(&self) -> Result<ClassifierParams> {
         let mut p = default_params();
         if let Some(a) = self.alpha {
             p.alpha = a;
         }
         if let Some(n) = self.ngram_max {
             p.vectorizer.ngram_range.1 = n;
+        }
+        if let Some(n) = self.prefix_len {
+            p.vectorizer.prefix_len = n;
         }
         if let Some(m) = self.min_df {
             p.vocabulary.min_df = m;
@@ -203,12 +218,19 @@ impl TrainArgs {
                 PriorsArg::Uniform => ClassPriors::Uniform,
             };
         }
-        if let Some(w) = &self.prior_weights {
-            if let [a, o, s] = w[..] {
-                p.priors = ClassPriors::Fixed([a, o, s]);
-            }
+        if let Some(k) = self.kind {
+            p.kind = match k {
+                KindArg::Multinomial => NaiveBayesKind::Multinomial,
+                KindArg::Complement => NaiveBayesKind::Complement,
+            };
         }
-        p
+        if let Some(w) = &self.prior_weights {
+            let [a, o, s] = w[..] else {
+                bail!("--prior-weights takes three numbers: abusive,off_topic,substantive");
+            };
+            p.priors = ClassPriors::Fixed([a, o, s]);
+        }
+        Ok(p)
     }
 }
 
@@ -221,6 +243,7 @@ fn default_params() -> ClassifierParams {
             term_weight: TermWeight::Sublinear,
             idf: true,
             l2_normalize: true,
+            prefix_len: 0,
         },
         vocabulary: VocabularyParams {
             min_df: 1,
@@ -229,6 +252,7 @@ fn default_params() -> ClassifierParams {
         },
         alpha: 0.1,
         priors: ClassPriors::Uniform,
+        kind: NaiveBayesKind::Multinomial,
     }
 }
 
@@ -309,7 +333,7 @@ fn run(cli: Cli) -> Result<u8> {
                 command: train_command(&file_name, split, params),
             };
             let classifier = params
-                .params()
+                .params()?
                 .train_with_info(&comments, &labels, info)?;
             classifier
                 .save(output)
@@ -333,7 +357,7 @@ fn run(cli: Cli) -> Result<u8> {
             if rows.len() < *folds {
                 bail!("{}: {} rows is fewer than {folds} folds", data.display(), rows.len());
             }
-            let evaluation = cross_validate(&params.params(), &rows, *folds)?;
+            let evaluation = cross_validate(&params.params()?, &rows, *folds)?;
             print_evaluation(&evaluation, *json)?;
             Ok(EXIT_OK)
         }
@@ -357,6 +381,7 @@ fn train_command(file_name: &str, split: &str, args: &TrainArgs) -> String {
     };
     add("alpha", args.alpha.map(|v| v.to_string()));
     add("ngram-max", args.ngram_max.map(|v| v.to_string()));
+    add("prefix-len", args.prefix_len.map(|v| v.to_string()));
     add("min-df", args.min_df.map(|v| v.to_string()));
     add("max-features", args.max_features.map(|v| v.to_string()));
     add(
@@ -378,6 +403,16 @@ fn train_command(file_name: &str, split: &str, args: &TrainArgs) -> String {
             match p {
                 PriorsArg::Learned => "learned",
                 PriorsArg::Uniform => "uniform",
+            }
+            .to_string()
+        }),
+    );
+    add(
+        "kind",
+        args.kind.map(|k| {
+            match k {
+                KindArg::Multinomial => "multinomial",
+                KindArg::Complement => "complement",
             }
             .to_string()
         }),

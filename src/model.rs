@@ -32,6 +32,19 @@ pub enum ClassPriors {
     Fixed([f64; K]),
 }
 
+/// Which naive Bayes variant scores the counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NaiveBayesKind {
+    /// Multinomial naive Bayes: a class's score rises with the evidence for it.
+    #[default]
+    Multinomial,
+    /// Complement naive Bayes (Rennie et al. 2003): a class's score rises as the evidence for
+    /// all *other* classes falls. Often better on skewed classes; the joint log-likelihoods are
+    /// then `ln P(c) - Σⱼ xⱼ · ln θ̃ⱼc`, with θ̃ estimated from the other classes' counts.
+    Complement,
+}
+
 /// Errors of fitting and updating the model.
 #[derive(Debug, thiserror::Error)]
 pub enum NaiveBayesError {
@@ -73,6 +86,8 @@ pub enum NaiveBayesError {
 pub struct NaiveBayesValidParams {
     alpha: f64,
     priors: ClassPriors,
+    #[serde(default)]
+    kind: NaiveBayesKind,
 }
 
 impl NaiveBayesValidParams {
@@ -84,6 +99,11 @@ impl NaiveBayesValidParams {
     /// The class priors.
     pub fn priors(&self) -> ClassPriors {
         self.priors
+    }
+
+    /// The variant.
+    pub fn kind(&self) -> NaiveBayesKind {
+        self.kind
     }
 }
 
@@ -112,7 +132,14 @@ impl NaiveBayesParams {
         NaiveBayesParams(NaiveBayesValidParams {
             alpha: 1.0,
             priors: ClassPriors::Learned,
+            kind: NaiveBayesKind::Multinomial,
         })
+    }
+
+    /// Sets the variant.
+    pub fn kind(mut self, kind: NaiveBayesKind) -> Self {
+        self.0.kind = kind;
+        self
     }
 
     /// Sets the smoothing α (must be > 0).
@@ -247,19 +274,39 @@ impl NaiveBayes {
                 self.class_totals[c] += counts[c];
             }
         }
-        let alpha = self.params.alpha;
         self.log_feature = self
             .feature_counts
             .iter()
-            .map(|counts| counts.map(|q| (from_fixed(q) + alpha).ln()))
+            .map(|counts| self.log_feature_of(counts))
             .collect();
         self.refresh_class_terms();
+    }
+
+    /// The per-class log weights of one feature with these counts.
+    fn log_feature_of(&self, counts: &[u64; K]) -> [f64; K] {
+        let alpha = self.params.alpha;
+        match self.params.kind {
+            NaiveBayesKind::Multinomial => counts.map(|q| (from_fixed(q) + alpha).ln()),
+            NaiveBayesKind::Complement => {
+                let all: u64 = counts.iter().sum();
+                counts.map(|q| -(from_fixed(all - q) + alpha).ln())
+            }
+        }
     }
 
     fn refresh_class_terms(&mut self) {
         let v = self.feature_counts.len() as f64;
         let alpha = self.params.alpha;
-        self.log_total = self.class_totals.map(|t| (from_fixed(t) + alpha * v).ln());
+        self.log_total = match self.params.kind {
+            NaiveBayesKind::Multinomial => {
+                self.class_totals.map(|t| (from_fixed(t) + alpha * v).ln())
+            }
+            NaiveBayesKind::Complement => {
+                let all: u64 = self.class_totals.iter().sum();
+                self.class_totals
+                    .map(|t| -(from_fixed(all - t) + alpha * v).ln())
+            }
+        };
         self.log_prior = match self.params.priors {
             ClassPriors::Learned => {
                 let n: u64 = self.class_documents.iter().sum();
@@ -318,7 +365,7 @@ impl NaiveBayes {
             let q = to_fixed(x);
             self.feature_counts[j][c] += q;
             self.class_totals[c] += q;
-            self.log_feature[j][c] = (from_fixed(self.feature_counts[j][c]) + self.params.alpha).ln();
+            self.log_feature[j] = self.log_feature_of(&self.feature_counts[j]);
         }
         self.class_documents[c] += 1;
         self.refresh_class_terms();
@@ -339,7 +386,7 @@ impl NaiveBayes {
             let q = to_fixed(x);
             self.feature_counts[j][c] -= q;
             self.class_totals[c] -= q;
-            self.log_feature[j][c] = (from_fixed(self.feature_counts[j][c]) + self.params.alpha).ln();
+            self.log_feature[j] = self.log_feature_of(&self.feature_counts[j]);
         }
         self.class_documents[c] -= 1;
         self.refresh_class_terms();

@@ -197,7 +197,8 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Classifier, ModelError> {
     let params = linfa::ParamGuard::check(
         crate::model::NaiveBayesParams::new()
             .alpha(body.naive_bayes.alpha())
-            .priors(body.naive_bayes.priors()),
+            .priors(body.naive_bayes.priors())
+            .kind(body.naive_bayes.kind()),
     )
     .map_err(|e| ModelError::Invalid(e.to_string()))?;
     if body.feature_counts.len() != body.terms.len() {

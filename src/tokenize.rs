@@ -3,7 +3,7 @@
 /// Splits normalized text into words.
 ///
 /// A word is a run of letters, digits and `_` (so placeholders such as `_url_` stay whole), with
-/// inner apostrophes kept (`don't`). Each CJK ideograph, kana and each emoji or other symbol is a
+/// inner apostrophes and censoring stars kept (`don't`, `f*ck`). Each CJK ideograph, kana and each emoji or other symbol is a
 /// word of its own. Punctuation separates words and is dropped.
 ///
 /// ```
@@ -103,13 +103,25 @@ impl<'t> Iterator for Tokens<'t> {
                 (None, CharClass::Word) => start = Some(i),
                 (Some(_), CharClass::Word) => {}
                 (Some(s), _) => {
-                    // An apostrophe between two word characters stays inside the word.
-                    if c == '\''
-                        && iter
-                            .peek()
-                            .is_some_and(|&(_, n)| classify(n) == CharClass::Word)
-                    {
-                        continue;
+                    // An apostrophe, or a run of censoring stars, between two word characters
+                    // stays inside the word: `don't`, `f*ck`, `f**k`.
+                    if c == '\'' || c == '*' {
+                        let after = &rest[i..];
+                        let joiner_len = if c == '*' {
+                            after.bytes().take_while(|&b| b == b'*').count()
+                        } else {
+                            1
+                        };
+                        if after[joiner_len..]
+                            .chars()
+                            .next()
+                            .is_some_and(|n| classify(n) == CharClass::Word)
+                        {
+                            for _ in 1..joiner_len {
+                                iter.next();
+                            }
+                            continue;
+                        }
                     }
                     self.pos += i;
                     return Some(&rest[s..i]);
@@ -136,6 +148,7 @@ mod tests {
         assert_eq!(words(""), Vec::<&str>::new());
         assert_eq!(words("  ...  "), Vec::<&str>::new());
         assert_eq!(words("end'"), ["end"]);
+        assert_eq!(words("f*ck *star* f**k sh**"), ["f*ck", "star", "f**k", "sh"]);
     }
 
     #[test]

@@ -29,6 +29,11 @@ pub struct VectorizerConfig {
     pub idf: bool,
     /// Scale each comment's vector to unit Euclidean length.
     pub l2_normalize: bool,
+    /// If not 0, every word of at least this many characters also yields the term
+    /// `~prefix` of its first `prefix_len` characters, so `idiot`, `idiots` and `idiotic` share
+    /// evidence.
+    #[serde(default)]
+    pub prefix_len: u8,
 }
 
 impl Default for VectorizerConfig {
@@ -38,6 +43,7 @@ impl Default for VectorizerConfig {
             term_weight: TermWeight::Count,
             idf: false,
             l2_normalize: false,
+            prefix_len: 0,
         }
     }
 }
@@ -154,9 +160,15 @@ pub enum VectorizerError {
 /// Reusable buffers for [`Vectorizer::transform_into`].
 #[derive(Debug, Default, Clone)]
 pub struct VectorScratch {
+    terms: TermScratch,
+    columns: Vec<u32>,
+}
+
+/// Buffers for generating the terms of one text.
+#[derive(Debug, Default, Clone)]
+struct TermScratch {
     words: Vec<(usize, usize)>,
     key: String,
-    columns: Vec<u32>,
 }
 
 impl Vectorizer {
@@ -177,10 +189,15 @@ impl Vectorizer {
             .map(|chunk| {
                 let mut stats: FxHashMap<String, (u32, u64)> = FxHashMap::default();
                 let mut seen: FxHashMap<String, u32> = FxHashMap::default();
+                let mut scratch = TermScratch::default();
                 for doc in chunk {
                     seen.clear();
-                    for_each_ngram(doc.as_ref(), config.ngram_range, &mut String::new(), |g| {
-                        *seen.entry(g.to_owned()).or_default() += 1;
+                    for_each_term(&config, doc.as_ref(), &mut scratch, |g| {
+                        if let Some(n) = seen.get_mut(g) {
+                            *n += 1;
+                        } else {
+                            seen.insert(g.to_owned(), 1);
+                        }
                     });
                     for (g, n) in seen.drain() {
                         let e = stats.entry(g).or_default();
@@ -281,42 +298,14 @@ impl Vectorizer {
         out: &mut FeatureVector,
     ) {
         out.clear();
-        let VectorScratch {
-            words,
-            key,
-            columns,
-        } = scratch;
+        let VectorScratch { terms, columns } = scratch;
         columns.clear();
-        words.clear();
-        let base = normalized.as_ptr() as usize;
-        words.extend(
-            Tokenizer
-                .tokenize(normalized)
-                .map(|w| (w.as_ptr() as usize - base, w.len())),
-        );
-        let (lo, hi) = self.config.ngram_range;
-        for n in usize::from(lo)..=usize::from(hi) {
-            if n == 1 {
-                for &(s, len) in words.iter() {
-                    if let Some(j) = self.vocabulary.get(&normalized[s..s + len]) {
-                        columns.push(j);
-                    }
-                }
-                continue;
+        let vocabulary = &self.vocabulary;
+        for_each_term(&self.config, normalized, terms, |term| {
+            if let Some(j) = vocabulary.get(term) {
+                columns.push(j);
             }
-            for window in words.windows(n) {
-                key.clear();
-                for (k, &(s, len)) in window.iter().enumerate() {
-                    if k > 0 {
-                        key.push(' ');
-                    }
-                    key.push_str(&normalized[s..s + len]);
-                }
-                if let Some(j) = self.vocabulary.get(key) {
-                    columns.push(j);
-                }
-            }
-        }
+        });
         columns.sort_unstable();
         let mut i = 0;
         while i < columns.len() {
@@ -364,23 +353,55 @@ fn check_config(config: &VectorizerConfig) -> Result<(), VectorizerError> {
     Ok(())
 }
 
-/// Calls `f` with every n-gram of `normalized` in the range, n-grams joined by single spaces.
-fn for_each_ngram(normalized: &str, (lo, hi): (u8, u8), key: &mut String, mut f: impl FnMut(&str)) {
-    let words: Vec<&str> = Tokenizer.tokenize(normalized).collect();
+/// Marks a word-prefix term: `idiots` gives `~idiot` with a prefix length of 5.
+pub const PREFIX_MARK: char = '~';
+
+/// Calls `f` with every term of `normalized`: its n-grams in the configured range (words joined
+/// by single spaces), then, if configured, the prefix term of each long enough word. Fitting and
+/// transforming both go through here, so they always agree.
+fn for_each_term(
+    config: &VectorizerConfig,
+    normalized: &str,
+    scratch: &mut TermScratch,
+    mut f: impl FnMut(&str),
+) {
+    let TermScratch { words, key } = scratch;
+    words.clear();
+    let base = normalized.as_ptr() as usize;
+    words.extend(
+        Tokenizer
+            .tokenize(normalized)
+            .map(|w| (w.as_ptr() as usize - base, w.len())),
+    );
+    let word = |&(s, len): &(usize, usize)| &normalized[s..s + len];
+    let (lo, hi) = config.ngram_range;
     for n in usize::from(lo)..=usize::from(hi) {
+        if n == 1 {
+            words.iter().for_each(|w| f(word(w)));
+            continue;
+        }
         for window in words.windows(n) {
-            if n == 1 {
-                f(window[0]);
-                continue;
-            }
             key.clear();
             for (k, w) in window.iter().enumerate() {
                 if k > 0 {
                     key.push(' ');
                 }
-                key.push_str(w);
+                key.push_str(word(w));
             }
             f(key);
+        }
+    }
+    let prefix_len = usize::from(config.prefix_len);
+    if prefix_len > 0 {
+        for w in words.iter() {
+            let w = word(w);
+            if let Some((cut, _)) = w.char_indices().nth(prefix_len - 1) {
+                let end = cut + w[cut..].chars().next().map_or(0, char::len_utf8);
+                key.clear();
+                key.push(PREFIX_MARK);
+                key.push_str(&w[..end]);
+                f(key);
+            }
         }
     }
 }
@@ -427,6 +448,7 @@ mod tests {
             term_weight: TermWeight::Sublinear,
             idf: true,
             l2_normalize: true,
+            prefix_len: 0,
         };
         let v = fit(config, VocabularyParams::default(), &docs);
         let x = v.transform("x x y");
@@ -464,5 +486,21 @@ mod tests {
         let x = v.transform(docs[0]);
         assert_eq!(x.values.iter().sum::<f64>(), 6.0 + 5.0 + 4.0);
         assert_eq!(v.vocabulary().len(), 5 + 5 + 4);
+    }
+
+    #[test]
+    fn prefix_terms_join_word_forms() {
+        let config = VectorizerConfig {
+            ngram_range: (1, 1),
+            prefix_len: 5,
+            ..Default::default()
+        };
+        let v = fit(config, VocabularyParams::default(), &["idiots are idiotic", "idiot"]);
+        assert_eq!(
+            &*v.vocabulary().terms().join(","),
+            "are,idiot,idiotic,idiots,~idiot"
+        );
+        let x = v.transform("idiot idiotic");
+        assert_eq!(x.values, [1.0, 1.0, 2.0]);
     }
 }
