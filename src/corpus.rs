@@ -99,8 +99,7 @@ pub fn parse_row(line: &str, line_no: u64) -> Result<Row, RowError> {
         line: line_no,
         reason,
     };
-    let raw: RawRow =
-        serde_json::from_str(line).map_err(|e| err(format!("invalid JSON: {e}")))?;
+    let raw: RawRow = serde_json::from_str(line).map_err(|e| err(format!("invalid JSON: {e}")))?;
     let text = match raw.text {
         Some(serde_json::Value::String(s)) => s,
         Some(serde_json::Value::Null) | None => return Err(err("field `text` is missing".into())),
@@ -255,6 +254,9 @@ mod tests {
             assert_eq!(e.line, 9);
             assert!(e.reason.contains(needle), "{line}: {e}");
         }
-        assert_eq!(parse_row(r#"{"text": "x"}"#, 4).unwrap().comment.id, "line-4");
+        assert_eq!(
+            parse_row(r#"{"text": "x"}"#, 4).unwrap().comment.id,
+            "line-4"
+        );
     }
 }

@@ -57,11 +57,7 @@ pub struct LengthMismatch {
 }
 
 fn finite_or_zero(x: f32) -> f64 {
-    if x.is_finite() {
-        f64::from(x)
-    } else {
-        0.0
-    }
+    if x.is_finite() { f64::from(x) } else { 0.0 }
 }
 
 impl Evaluation {
@@ -77,7 +73,7 @@ impl Evaluation {
     }
 
     /// Scores two slices of equal length.
-    fn score(truth: &[Label], predicted: &[Label]) -> Self {
+    pub(crate) fn score(truth: &[Label], predicted: &[Label]) -> Self {
         let mut confusion: BTreeMap<Label, BTreeMap<Label, u64>> = Label::ALL
             .iter()
             .map(|&t| (t, Label::ALL.iter().map(|&p| (p, 0)).collect()))
@@ -221,49 +217,4 @@ mod tests {
         assert_eq!(e.n, 0);
         assert_eq!(e.macro_f1, 0.0);
     }
-}
-
-/// k-fold cross-validation: row `i` is held out in fold `i % folds`; every row is predicted by
-/// a model trained without its fold, and the pooled predictions are scored.
-///
-/// ```
-/// use comment_sieve::{cross_validate, ClassifierParams, Comment, Label};
-/// let data: Vec<(Comment, Label)> = (0..30)
-///     .map(|i| {
-///         let (text, label) = match i % 3 {
-///             0 => ("you idiot moron", Label::Abusive),
-///             1 => ("buy cheap pills now", Label::OffTopic),
-///             _ => ("the policy raises taxes", Label::Substantive),
-///         };
-///         (Comment::new(i.to_string(), text), label)
-///     })
-///     .collect();
-/// let e = cross_validate(&ClassifierParams::default(), &data, 5).unwrap();
-/// assert_eq!(e.macro_f1, 1.0);
-/// ```
-pub fn cross_validate(
-    params: &crate::ClassifierParams,
-    data: &[(crate::Comment<'_>, Label)],
-    folds: usize,
-) -> Result<Evaluation, crate::TrainError> {
-    let folds = folds.max(2);
-    let mut predicted = vec![Label::default(); data.len()];
-    for fold in 0..folds {
-        let (train, test): (Vec<_>, Vec<_>) = data
-            .iter()
-            .enumerate()
-            .partition(|(i, _)| i % folds != fold);
-        if train.is_empty() || test.is_empty() {
-            continue;
-        }
-        let comments: Vec<crate::Comment<'_>> = train.iter().map(|(_, (c, _))| c.clone()).collect();
-        let labels: Vec<Label> = train.iter().map(|(_, (_, l))| *l).collect();
-        let classifier = params.train(&comments, &labels)?;
-        let held_out: Vec<crate::Comment<'_>> = test.iter().map(|(_, (c, _))| c.clone()).collect();
-        for ((i, _), verdict) in test.iter().zip(classifier.classify_batch(&held_out)) {
-            predicted[*i] = verdict.label;
-        }
-    }
-    let truth: Vec<Label> = data.iter().map(|(_, l)| *l).collect();
-    Ok(Evaluation::score(&truth, &predicted))
 }

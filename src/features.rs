@@ -103,7 +103,11 @@ impl FeatureMatrix {
         if row.indices.windows(2).any(|w| w[0] >= w[1]) {
             return Err(bad("column indices are not strictly increasing"));
         }
-        if row.indices.last().is_some_and(|&j| j as usize >= self.ncols) {
+        if row
+            .indices
+            .last()
+            .is_some_and(|&j| j as usize >= self.ncols)
+        {
             return Err(bad("column index out of range"));
         }
         if row.values.iter().any(|v| !v.is_finite() || *v < 0.0) {

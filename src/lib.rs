@@ -36,20 +36,22 @@ mod model;
 pub mod model_file;
 mod normalize;
 mod tokenize;
+mod validate;
 mod vectorize;
 
 pub use classifier::{Classifier, ClassifierParams, Probabilities, TrainError, Verdict};
 pub use comment::{Comment, Post};
-pub use eval::{cross_validate, ClassScores, Evaluation, LengthMismatch};
+pub use eval::{ClassScores, Evaluation, LengthMismatch};
 pub use features::{FeatureMatrix, FeatureVector, InvalidRow};
 pub use label::{Label, UnknownLabel};
 pub use model::{
-    probabilities_from_log, ClassPriors, NaiveBayes, NaiveBayesError, NaiveBayesKind, NaiveBayesParams,
-    NaiveBayesValidParams, WEIGHT_SCALE,
+    ClassPriors, NaiveBayes, NaiveBayesError, NaiveBayesKind, NaiveBayesParams,
+    NaiveBayesValidParams, WEIGHT_SCALE, probabilities_from_log,
 };
 pub use model_file::{ModelError, ModelInfo};
 pub use normalize::{Normalizer, NormalizerConfig, Scratch};
 pub use tokenize::{Tokenizer, Tokens};
+pub use validate::{CrossValidation, cross_validate, tune_class_offsets};
 pub use vectorize::{
     InvalidVocabulary, TermWeight, VectorScratch, Vectorizer, VectorizerConfig, VectorizerError,
     Vocabulary, VocabularyParams,

@@ -1,12 +1,13 @@
 //! `comment-sieve`: the command-line front end. The library does the work; this file parses
 //! arguments, opens files and prints.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use comment_sieve::corpus::{parse_row, read_labeled, SplitFilter};
+use comment_sieve::corpus::{SplitFilter, parse_row, read_labeled};
 use comment_sieve::{
-    cross_validate, ClassPriors, Classifier, ClassifierParams, Comment, Evaluation, Label,
-    ModelInfo, NaiveBayesKind, NormalizerConfig, TermWeight, VectorizerConfig, Verdict, VocabularyParams,
+    ClassPriors, Classifier, ClassifierParams, Comment, Evaluation, Label, ModelInfo,
+    NaiveBayesKind, NormalizerConfig, TermWeight, VectorizerConfig, Verdict, cross_validate,
+    tune_class_offsets,
 };
 use rayon::prelude::*;
 use serde::Serialize;
@@ -103,6 +104,9 @@ enum Command {
         /// Print one JSON object instead of a table.
         #[arg(long)]
         json: bool,
+        /// Also search per-class offsets (prior weights) that maximize out-of-fold macro-F1.
+        #[arg(long)]
+        tune_offsets: bool,
         #[command(flatten)]
         params: TrainArgs,
     },
@@ -183,7 +187,7 @@ struct TrainArgs {
 
 impl TrainArgs {
     fn params(&self) -> Result<ClassifierParams> {
-        let mut p = default_params();
+        let mut p = ClassifierParams::default();
         if let Some(a) = self.alpha {
             p.alpha = a;
         }
@@ -234,28 +238,6 @@ impl TrainArgs {
     }
 }
 
-/// The settings of the shipped model (see models/README.md for how they were chosen).
-fn default_params() -> ClassifierParams {
-    ClassifierParams {
-        normalizer: NormalizerConfig::default(),
-        vectorizer: VectorizerConfig {
-            ngram_range: (1, 2),
-            term_weight: TermWeight::Sublinear,
-            idf: true,
-            l2_normalize: true,
-            prefix_len: 0,
-        },
-        vocabulary: VocabularyParams {
-            min_df: 1,
-            max_df: 1.0,
-            max_features: None,
-        },
-        alpha: 0.1,
-        priors: ClassPriors::Uniform,
-        kind: NaiveBayesKind::Multinomial,
-    }
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
@@ -279,8 +261,9 @@ fn run(cli: Cli) -> Result<u8> {
     }
     let load = || -> Result<Classifier> {
         match &cli.model {
-            Some(path) => Classifier::load(path)
-                .with_context(|| format!("loading model {}", path.display())),
+            Some(path) => {
+                Classifier::load(path).with_context(|| format!("loading model {}", path.display()))
+            }
             None => Classifier::embedded().context("loading the embedded model"),
         }
     };
@@ -332,9 +315,7 @@ fn run(cli: Cli) -> Result<u8> {
                 training_data: format!("{file_name}, split {split}, {} rows", comments.len()),
                 command: train_command(&file_name, split, params),
             };
-            let classifier = params
-                .params()?
-                .train_with_info(&comments, &labels, info)?;
+            let classifier = params.params()?.train_with_info(&comments, &labels, info)?;
             classifier
                 .save(output)
                 .with_context(|| format!("writing {}", output.display()))?;
@@ -351,14 +332,28 @@ fn run(cli: Cli) -> Result<u8> {
             split,
             folds,
             json,
+            tune_offsets,
             params,
         } => {
             let rows = read_labeled(data, &SplitFilter::parse(split))?;
             if rows.len() < *folds {
-                bail!("{}: {} rows is fewer than {folds} folds", data.display(), rows.len());
+                bail!(
+                    "{}: {} rows is fewer than {folds} folds",
+                    data.display(),
+                    rows.len()
+                );
             }
-            let evaluation = cross_validate(&params.params()?, &rows, *folds)?;
-            print_evaluation(&evaluation, *json)?;
+            let cv = cross_validate(&params.params()?, &rows, *folds)?;
+            print_evaluation(&cv.evaluation, *json)?;
+            if *tune_offsets {
+                let (offsets, f1) = tune_class_offsets(&cv.joint_log_likelihoods, &cv.truth);
+                let weights: Vec<String> =
+                    offsets.iter().map(|o| format!("{:.4}", o.exp())).collect();
+                eprintln!(
+                    "best class offsets {offsets:?}: macro-F1 {f1:.4}; train with --prior-weights {}",
+                    weights.join(",")
+                );
+            }
             Ok(EXIT_OK)
         }
         Command::Model {
@@ -419,9 +414,9 @@ fn train_command(file_name: &str, split: &str, args: &TrainArgs) -> String {
     );
     add(
         "prior-weights",
-        args.prior_weights.as_ref().map(|w| {
-            w.iter().map(f64::to_string).collect::<Vec<_>>().join(",")
-        }),
+        args.prior_weights
+            .as_ref()
+            .map(|w| w.iter().map(f64::to_string).collect::<Vec<_>>().join(",")),
     );
     cmd
 }
@@ -429,7 +424,11 @@ fn train_command(file_name: &str, split: &str, args: &TrainArgs) -> String {
 fn print_verdict(verdict: &Verdict) {
     println!("{}", verdict.label);
     for label in Label::ALL {
-        println!("  {:<12} {:.4}", label.as_str(), verdict.probabilities.get(label));
+        println!(
+            "  {:<12} {:.4}",
+            label.as_str(),
+            verdict.probabilities.get(label)
+        );
     }
 }
 

@@ -8,10 +8,10 @@
 
 use crate::features::{FeatureMatrix, FeatureVector};
 use crate::label::Label;
+use linfa::ParamGuard;
 use linfa::dataset::{AsSingleTargets, DatasetBase};
 use linfa::prelude::Records;
 use linfa::traits::{Fit, FitWith, PredictInplace};
-use linfa::ParamGuard;
 use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 
@@ -378,7 +378,9 @@ impl NaiveBayes {
         self.check_row(row)?;
         let c = label.index();
         let enough = self.class_documents[c] > 0
-            && row.iter().all(|(j, x)| self.feature_counts[j][c] >= to_fixed(x));
+            && row
+                .iter()
+                .all(|(j, x)| self.feature_counts[j][c] >= to_fixed(x));
         if !enough {
             return Err(NaiveBayesError::NotLearned(label));
         }
@@ -505,8 +507,18 @@ mod tests {
     use ndarray::array;
 
     fn toy() -> DatasetBase<FeatureMatrix, Array1<Label>> {
-        let x = array![[3.0, 0.0, 1.0], [0.0, 2.0, 0.0], [0.0, 0.0, 4.0], [1.0, 0.0, 0.0]];
-        let y = array![Label::Abusive, Label::OffTopic, Label::Substantive, Label::Abusive];
+        let x = array![
+            [3.0, 0.0, 1.0],
+            [0.0, 2.0, 0.0],
+            [0.0, 0.0, 4.0],
+            [1.0, 0.0, 0.0]
+        ];
+        let y = array![
+            Label::Abusive,
+            Label::OffTopic,
+            Label::Substantive,
+            Label::Abusive
+        ];
         DatasetBase::new(FeatureMatrix::from_dense(&x).unwrap(), y)
     }
 
@@ -543,7 +555,11 @@ mod tests {
                 indices: x.row(i).map(|(j, _)| j as u32).collect(),
                 values: x.row(i).map(|(_, v)| v).collect(),
             };
-            if i < 2 { a.push(&row).unwrap() } else { b.push(&row).unwrap() }
+            if i < 2 {
+                a.push(&row).unwrap()
+            } else {
+                b.push(&row).unwrap()
+            }
         }
         let da = DatasetBase::new(a, ds.targets.slice(ndarray::s![..2]).to_owned());
         let db = DatasetBase::new(b, ds.targets.slice(ndarray::s![2..]).to_owned());
@@ -557,13 +573,19 @@ mod tests {
         let ds = toy();
         let model = NaiveBayes::params().fit(&ds).unwrap();
         let mut changed = model.clone();
-        let row = FeatureVector { indices: vec![0, 2], values: vec![0.3, 2.0] };
+        let row = FeatureVector {
+            indices: vec![0, 2],
+            values: vec![0.3, 2.0],
+        };
         changed.learn(&row, Label::OffTopic).unwrap();
         assert_ne!(changed, model);
         changed.forget(&row, Label::OffTopic).unwrap();
         assert_eq!(changed, model);
         assert!(changed.forget(&row, Label::OffTopic).is_err());
-        let too_wide = FeatureVector { indices: vec![7], values: vec![1.0] };
+        let too_wide = FeatureVector {
+            indices: vec![7],
+            values: vec![1.0],
+        };
         assert!(changed.learn(&too_wide, Label::Abusive).is_err());
     }
 
@@ -575,6 +597,9 @@ mod tests {
         let p = probabilities_from_log(&jll);
         assert!(p.iter().all(|v| v.is_finite()));
         assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-12);
-        assert_eq!(probabilities_from_log(&[f64::NEG_INFINITY; 3]), [1.0 / 3.0; 3]);
+        assert_eq!(
+            probabilities_from_log(&[f64::NEG_INFINITY; 3]),
+            [1.0 / 3.0; 3]
+        );
     }
 }

@@ -57,7 +57,9 @@ pub enum ModelError {
     #[error("not a comment-sieve model file (bad magic bytes)")]
     BadMagic,
     /// Written by an incompatible version.
-    #[error("model file format version {found} is not supported (this build reads version {supported})")]
+    #[error(
+        "model file format version {found} is not supported (this build reads version {supported})"
+    )]
     UnsupportedVersion {
         /// Version in the file.
         found: u16,
@@ -224,7 +226,12 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Classifier, ModelError> {
     )
     .map_err(|e| ModelError::Invalid(e.to_string()))?;
     let model = NaiveBayes::from_counts(params, body.class_documents, body.feature_counts);
-    Classifier::from_parts(Normalizer::new(body.normalizer), vectorizer, model, body.info)
+    Classifier::from_parts(
+        Normalizer::new(body.normalizer),
+        vectorizer,
+        model,
+        body.info,
+    )
 }
 
 /// Reads and decodes a model file.

@@ -190,7 +190,9 @@ fn decode_reference(s: &str) -> Option<(Decoded, usize)> {
             Some(hex) => u32::from_str_radix(hex, 16).ok()?,
             None => num.parse::<u32>().ok()?,
         };
-        let c = char::from_u32(code).filter(|&c| c != '\0').unwrap_or('\u{FFFD}');
+        let c = char::from_u32(code)
+            .filter(|&c| c != '\0')
+            .unwrap_or('\u{FFFD}');
         let mut buf = [0u8; 4];
         c.encode_utf8(&mut buf);
         Decoded::Char(c, buf)
@@ -229,8 +231,8 @@ fn fold_unicode(text: &str, out: &mut String) {
 }
 
 const BARE_DOMAIN_TLDS: &[&str] = &[
-    "com", "net", "org", "info", "biz", "io", "ly", "co", "me", "tv", "ru", "uk", "de", "us",
-    "ca", "cc", "xyz", "online", "site", "club",
+    "com", "net", "org", "info", "biz", "io", "ly", "co", "me", "tv", "ru", "uk", "de", "us", "ca",
+    "cc", "xyz", "online", "site", "club",
 ];
 
 /// If `chunk` (one whitespace-free piece of folded text) is a link, e-mail address or mention,
@@ -280,18 +282,23 @@ fn link_host(s: &str) -> Option<&str> {
         let tld = host.rsplit('.').next().unwrap_or("");
         let is_domain = host.contains('.')
             && BARE_DOMAIN_TLDS.contains(&tld)
-            && host
-                .split('.')
-                .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+            && host.split('.').all(|part| {
+                !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            });
         if !is_domain {
             return None;
         }
         s
     };
-    let host_end = rest.find(['/', '?', '#', ':', '\'', '"']).unwrap_or(rest.len());
+    let host_end = rest
+        .find(['/', '?', '#', ':', '\'', '"'])
+        .unwrap_or(rest.len());
     let host = rest[..host_end].trim_end_matches('.');
     let host = host.strip_prefix("www.").unwrap_or(host);
-    if host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.') {
+    if host
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+    {
         Some(host)
     } else {
         Some("")
@@ -359,7 +366,10 @@ mod tests {
     fn strips_tags_and_decodes_entities() {
         assert_eq!(norm("a<br/>b"), "a b");
         assert_eq!(norm("<a href=\"http://x.com\">link</a>"), "link");
-        assert_eq!(norm("caf&eacute; &#233;t&#xE9; &lt;3 &bogus; & more"), "café été <_num_ &bogus; & more");
+        assert_eq!(
+            norm("caf&eacute; &#233;t&#xE9; &lt;3 &bogus; & more"),
+            "café été <_num_ &bogus; & more"
+        );
         assert_eq!(norm("x <!-- hidden --> y"), "x y");
         assert_eq!(norm("1 < 2 and a<b"), "_num_ < _num_ and a<b");
         assert_eq!(norm("unclosed <b tag"), "unclosed <b tag");
@@ -367,20 +377,35 @@ mod tests {
 
     #[test]
     fn folds_unicode() {
-        assert_eq!(norm("ＦＵＬＬ ﬁne STRASSE Straße ΟΔΟΣ"), "full fine strasse strasse οδοσ");
-        assert_eq!(norm("zero\u{200B}width\u{FEFF} soft\u{00AD}hyphen"), "zerowidth softhyphen");
+        assert_eq!(
+            norm("ＦＵＬＬ ﬁne STRASSE Straße ΟΔΟΣ"),
+            "full fine strasse strasse οδοσ"
+        );
+        assert_eq!(
+            norm("zero\u{200B}width\u{FEFF} soft\u{00AD}hyphen"),
+            "zerowidth softhyphen"
+        );
         assert_eq!(norm("don\u{2019}t"), "don't");
         assert_eq!(norm("Ｈｅｌｌｏ　world"), "hello world");
     }
 
     #[test]
     fn replaces_links_mails_mentions_numbers() {
-        assert_eq!(norm("see (https://www.YouTube.com/watch?v=1)."), "see _url_ _host_youtube_com");
-        assert_eq!(norm("visit cheap-pills.net/buy now"), "visit _url_ _host_cheap-pills_net now");
+        assert_eq!(
+            norm("see (https://www.YouTube.com/watch?v=1)."),
+            "see _url_ _host_youtube_com"
+        );
+        assert_eq!(
+            norm("visit cheap-pills.net/buy now"),
+            "visit _url_ _host_cheap-pills_net now"
+        );
         assert_eq!(norm("www.site.org"), "_url_ _host_site_org");
         assert_eq!(norm("mail me: me@mail.example.com!"), "mail me: _email_");
         assert_eq!(norm("@bob you're wrong"), "_mention_ you're wrong");
-        assert_eq!(norm("3.5 million, 1,000 people in 2024"), "_num_ million, _num_ people in _num_");
+        assert_eq!(
+            norm("3.5 million, 1,000 people in 2024"),
+            "_num_ million, _num_ people in _num_"
+        );
         assert_eq!(norm("f4ck mp3 2nd"), "f4ck mp3 2nd");
         assert_eq!(norm("version 1.2.3"), "version _num_");
         assert_eq!(norm("e.g. i.e. file.txt"), "e.g. i.e. file.txt");

@@ -143,12 +143,18 @@ mod tests {
 
     #[test]
     fn splits_on_punctuation_and_space() {
-        assert_eq!(words("hello, world!! it's 'quoted'"), ["hello", "world", "it's", "quoted"]);
+        assert_eq!(
+            words("hello, world!! it's 'quoted'"),
+            ["hello", "world", "it's", "quoted"]
+        );
         assert_eq!(words("_num_-_num_ a_b"), ["_num_", "_num_", "a_b"]);
         assert_eq!(words(""), Vec::<&str>::new());
         assert_eq!(words("  ...  "), Vec::<&str>::new());
         assert_eq!(words("end'"), ["end"]);
-        assert_eq!(words("f*ck *star* f**k sh**"), ["f*ck", "star", "f**k", "sh"]);
+        assert_eq!(
+            words("f*ck *star* f**k sh**"),
+            ["f*ck", "star", "f**k", "sh"]
+        );
     }
 
     #[test]

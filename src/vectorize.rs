@@ -427,17 +427,26 @@ mod tests {
             min_df: 2,
             ..Default::default()
         };
-        assert_eq!(&*fit(unigrams, min2, &docs).vocabulary().terms().join(","), "a,b");
+        assert_eq!(
+            &*fit(unigrams, min2, &docs).vocabulary().terms().join(","),
+            "a,b"
+        );
         let max_df = VocabularyParams {
             max_df: 0.5,
             ..Default::default()
         };
-        assert_eq!(&*fit(unigrams, max_df, &docs).vocabulary().terms().join(","), "b,c,d,e");
+        assert_eq!(
+            &*fit(unigrams, max_df, &docs).vocabulary().terms().join(","),
+            "b,c,d,e"
+        );
         let top2 = VocabularyParams {
             max_features: Some(2),
             ..Default::default()
         };
-        assert_eq!(&*fit(unigrams, top2, &docs).vocabulary().terms().join(","), "a,b");
+        assert_eq!(
+            &*fit(unigrams, top2, &docs).vocabulary().terms().join(","),
+            "a,b"
+        );
     }
 
     #[test]
@@ -495,7 +504,11 @@ mod tests {
             prefix_len: 5,
             ..Default::default()
         };
-        let v = fit(config, VocabularyParams::default(), &["idiots are idiotic", "idiot"]);
+        let v = fit(
+            config,
+            VocabularyParams::default(),
+            &["idiots are idiotic", "idiot"],
+        );
         assert_eq!(
             &*v.vocabulary().terms().join(","),
             "are,idiot,idiotic,idiots,~idiot"
