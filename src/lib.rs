@@ -5,11 +5,14 @@
 //!
 //! The pipeline is a chain of small stages, each a module with one type:
 //!
-//! 1. [`Normalizer`]: HTML, Unicode NFKC and case folding, placeholders for links and numbers;
-//! 2. [`Tokenizer`]: words;
-//! 3. [`Vectorizer`]: words and n-grams to a sparse [`FeatureVector`] over a [`Vocabulary`];
-//! 4. [`NaiveBayes`]: the model, fitted with linfa's `Fit`/`FitWith` on a [`FeatureMatrix`];
-//! 5. [`Classifier`]: all of the above, giving a [`Verdict`] per [`Comment`].
+//! 1. normalize with [`Normalizer`]: HTML, Unicode NFKC and case folding, placeholders for
+//!    links and numbers;
+//! 2. tokenize with [`Tokenizer`] into words;
+//! 3. vectorize with [`Vectorizer`]: words and n-grams to a sparse [`FeatureVector`] over a
+//!    [`Vocabulary`];
+//! 4. score with [`NaiveBayes`], fitted with linfa's `Fit`/`FitWith` on a [`FeatureMatrix`];
+//! 5. decide with [`Classifier`], which chains the above and gives a [`Verdict`] per
+//!    [`Comment`].
 //!
 //! ```
 //! use comment_sieve::{Classifier, Comment, Label};

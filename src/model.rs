@@ -164,10 +164,10 @@ impl ParamGuard for NaiveBayesParams {
         if !(p.alpha.is_finite() && p.alpha > 0.0) {
             return Err(NaiveBayesError::InvalidAlpha(p.alpha));
         }
-        if let ClassPriors::Fixed(w) = p.priors {
-            if w.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
-                return Err(NaiveBayesError::InvalidPriors(w));
-            }
+        if let ClassPriors::Fixed(w) = p.priors
+            && w.iter().any(|v| !(v.is_finite() && *v > 0.0))
+        {
+            return Err(NaiveBayesError::InvalidPriors(w));
         }
         Ok(p)
     }
@@ -270,8 +270,8 @@ impl NaiveBayes {
     fn refresh_all(&mut self) {
         self.class_totals = [0; K];
         for counts in &self.feature_counts {
-            for c in 0..K {
-                self.class_totals[c] += counts[c];
+            for (total, count) in self.class_totals.iter_mut().zip(counts) {
+                *total += count;
             }
         }
         self.log_feature = self
