@@ -59,3 +59,8 @@ pub use vectorize::{
     InvalidVocabulary, TermWeight, VectorScratch, Vectorizer, VectorizerConfig, VectorizerError,
     Vocabulary, VocabularyParams,
 };
+
+/// The README's examples, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
