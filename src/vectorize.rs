@@ -3,7 +3,8 @@
 use crate::features::FeatureVector;
 use crate::tokenize::Tokenizer;
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
+use foldhash::HashMap as TermMap;
+use foldhash::HashMapExt;
 use serde::{Deserialize, Serialize};
 
 /// How a term's count in one comment becomes its weight.
@@ -70,10 +71,30 @@ impl Default for VocabularyParams {
 }
 
 /// The terms a model knows, in a fixed (sorted) column order.
-#[derive(Debug, Clone, Default)]
+///
+/// Lookups go through a table of 64-bit term hashes, so a lookup touches one table slot and no
+/// term text: scoring is bound by memory access, and most looked-up n-grams are not in the
+/// vocabulary. Two vocabulary terms with the same hash are refused when the vocabulary is built;
+/// an unknown term whose hash equals a known term's is counted as that term, which happens with
+/// probability about `len / 2^64` per lookup.
+#[derive(Clone, Default)]
 pub struct Vocabulary {
     terms: Vec<Box<str>>,
-    index: FxHashMap<Box<str>, u32>,
+    index: hashbrown::HashTable<(u64, u32)>,
+}
+
+impl std::fmt::Debug for Vocabulary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vocabulary")
+            .field("len", &self.terms.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The fixed-seed hash of a term: the same in every process, so the table can be rebuilt.
+fn term_hash(term: &str) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::quality::FixedState::with_seed(0x5eed_c0de_51e7_e000).hash_one(term)
 }
 
 /// Two copies of a term in a vocabulary list, or a list too long for `u32` columns.
@@ -87,10 +108,21 @@ impl Vocabulary {
         if terms.len() > u32::MAX as usize {
             return Err(InvalidVocabulary(format!("{} terms", terms.len())));
         }
-        let mut index = FxHashMap::with_capacity_and_hasher(terms.len(), Default::default());
+        let mut index = hashbrown::HashTable::with_capacity(terms.len());
         for (i, term) in terms.iter().enumerate() {
-            if index.insert(term.clone(), i as u32).is_some() {
-                return Err(InvalidVocabulary(format!("term {term:?} appears twice")));
+            let h = term_hash(term);
+            match index.entry(h, |e: &(u64, u32)| e.0 == h, |e| e.0) {
+                hashbrown::hash_table::Entry::Occupied(e) => {
+                    let other = &terms[e.get().1 as usize];
+                    return Err(InvalidVocabulary(if other == term {
+                        format!("term {term:?} appears twice")
+                    } else {
+                        format!("terms {other:?} and {term:?} share a 64-bit hash")
+                    }));
+                }
+                hashbrown::hash_table::Entry::Vacant(e) => {
+                    e.insert((h, i as u32));
+                }
             }
         }
         Ok(Vocabulary { terms, index })
@@ -108,7 +140,8 @@ impl Vocabulary {
 
     /// The column of `term`.
     pub fn get(&self, term: &str) -> Option<u32> {
-        self.index.get(term).copied()
+        let h = term_hash(term);
+        self.index.find(h, |e| e.0 == h).map(|e| e.1)
     }
 
     /// The terms in column order.
@@ -184,11 +217,11 @@ impl Vectorizer {
         }
         // Document and total frequency of every n-gram. Integer sums, so the merge order of
         // the parallel chunks does not matter and the result is deterministic.
-        let stats: FxHashMap<String, (u32, u64)> = normalized
+        let stats: TermMap<String, (u32, u64)> = normalized
             .par_chunks(256)
             .map(|chunk| {
-                let mut stats: FxHashMap<String, (u32, u64)> = FxHashMap::default();
-                let mut seen: FxHashMap<String, u32> = FxHashMap::default();
+                let mut stats: TermMap<String, (u32, u64)> = TermMap::new();
+                let mut seen: TermMap<String, u32> = TermMap::new();
                 let mut scratch = TermScratch::default();
                 for doc in chunk {
                     seen.clear();
@@ -207,7 +240,7 @@ impl Vectorizer {
                 }
                 stats
             })
-            .reduce(FxHashMap::default, |a, b| {
+            .reduce(TermMap::new, |a, b| {
                 if a.len() >= b.len() {
                     merge(a, b)
                 } else {
@@ -334,9 +367,9 @@ impl Vectorizer {
 }
 
 fn merge(
-    mut a: FxHashMap<String, (u32, u64)>,
-    b: FxHashMap<String, (u32, u64)>,
-) -> FxHashMap<String, (u32, u64)> {
+    mut a: TermMap<String, (u32, u64)>,
+    b: TermMap<String, (u32, u64)>,
+) -> TermMap<String, (u32, u64)> {
     for (g, (df, tf)) in b {
         let e = a.entry(g).or_default();
         e.0 += df;
