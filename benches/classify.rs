@@ -16,7 +16,7 @@
 
 use comment_sieve::corpus::{SplitFilter, read_labeled};
 use comment_sieve::{Classifier, Comment};
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::path::Path;
 use std::time::Duration;
@@ -79,8 +79,11 @@ fn bench_classify(c: &mut Criterion) {
     let n = comments.len() as u64;
 
     let mut batch = c.benchmark_group("classify_batch");
+    // One batch takes tens of milliseconds: flat sampling (the same iteration count in every
+    // sample) keeps the run within the measurement time.
     batch
         .throughput(Throughput::Elements(n))
+        .sampling_mode(SamplingMode::Flat)
         .sample_size(20)
         .warm_up_time(Duration::from_secs(2))
         .measurement_time(Duration::from_secs(5));

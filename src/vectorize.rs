@@ -72,15 +72,17 @@ impl Default for VocabularyParams {
 
 /// The terms a model knows, in a fixed (sorted) column order.
 ///
-/// Lookups go through a table of 64-bit term hashes, so a lookup touches one table slot and no
-/// term text: scoring is bound by memory access, and most looked-up n-grams are not in the
-/// vocabulary. Two vocabulary terms with the same hash are refused when the vocabulary is built;
-/// an unknown term whose hash equals a known term's is counted as that term, which happens with
-/// probability about `len / 2^64` per lookup.
+/// Lookups go through a compact table of term hashes (8 bytes a slot), so a lookup touches one
+/// table slot and no term text: scoring is bound by memory access, and most looked-up n-grams
+/// are not in the vocabulary. A term matches an entry when the table position, the 7-bit
+/// control tag and the low 32 bits of its 64-bit hash all agree. Vocabulary terms that would
+/// match each other are refused when the vocabulary is built; an unknown term is taken for a
+/// known one with probability below `2^-50` per lookup.
 #[derive(Clone, Default)]
 pub struct Vocabulary {
     terms: Vec<Box<str>>,
-    index: hashbrown::HashTable<(u64, u32)>,
+    /// `(low 32 bits of the term hash, column)`; the table places entries by the full hash.
+    index: hashbrown::HashTable<(u32, u32)>,
 }
 
 impl std::fmt::Debug for Vocabulary {
@@ -111,17 +113,22 @@ impl Vocabulary {
         let mut index = hashbrown::HashTable::with_capacity(terms.len());
         for (i, term) in terms.iter().enumerate() {
             let h = term_hash(term);
-            match index.entry(h, |e: &(u64, u32)| e.0 == h, |e| e.0) {
+            let fingerprint = h as u32;
+            match index.entry(
+                h,
+                |e: &(u32, u32)| e.0 == fingerprint,
+                |e| term_hash(&terms[e.1 as usize]),
+            ) {
                 hashbrown::hash_table::Entry::Occupied(e) => {
                     let other = &terms[e.get().1 as usize];
                     return Err(InvalidVocabulary(if other == term {
                         format!("term {term:?} appears twice")
                     } else {
-                        format!("terms {other:?} and {term:?} share a 64-bit hash")
+                        format!("terms {other:?} and {term:?} share a hash fingerprint")
                     }));
                 }
                 hashbrown::hash_table::Entry::Vacant(e) => {
-                    e.insert((h, i as u32));
+                    e.insert((fingerprint, i as u32));
                 }
             }
         }
@@ -141,7 +148,8 @@ impl Vocabulary {
     /// The column of `term`.
     pub fn get(&self, term: &str) -> Option<u32> {
         let h = term_hash(term);
-        self.index.find(h, |e| e.0 == h).map(|e| e.1)
+        let fingerprint = h as u32;
+        self.index.find(h, |e| e.0 == fingerprint).map(|e| e.1)
     }
 
     /// The terms in column order.
@@ -215,28 +223,32 @@ impl Vectorizer {
         if !(params.max_df > 0.0 && params.max_df <= 1.0) {
             return Err(VectorizerError::MaxDf(params.max_df));
         }
-        // Document and total frequency of every n-gram. Integer sums, so the merge order of
-        // the parallel chunks does not matter and the result is deterministic.
-        let stats: TermMap<String, (u32, u64)> = normalized
-            .par_chunks(256)
+        // Document and total frequency of every term, keyed by its 64-bit hash: one table
+        // lookup per term occurrence and one string allocation per distinct term and chunk.
+        // Integer sums, so neither the chunking nor the merge order changes the result.
+        let chunk_len = normalized
+            .len()
+            .div_ceil(2 * rayon::current_num_threads())
+            .max(64);
+        let stats: TermMap<u64, TermStats> = normalized
+            .par_chunks(chunk_len)
             .map(|chunk| {
-                let mut stats: TermMap<String, (u32, u64)> = TermMap::new();
-                let mut seen: TermMap<String, u32> = TermMap::new();
+                let mut stats: TermMap<u64, TermStats> = TermMap::new();
                 let mut scratch = TermScratch::default();
-                for doc in chunk {
-                    seen.clear();
-                    for_each_term(&config, doc.as_ref(), &mut scratch, |g| {
-                        if let Some(n) = seen.get_mut(g) {
-                            *n += 1;
-                        } else {
-                            seen.insert(g.to_owned(), 1);
+                for (doc, text) in chunk.iter().enumerate() {
+                    for_each_term(&config, text.as_ref(), &mut scratch, |term| {
+                        let s = stats.entry(term_hash(term)).or_insert_with(|| TermStats {
+                            term: term.into(),
+                            df: 0,
+                            tf: 0,
+                            last_doc: usize::MAX,
+                        });
+                        if s.last_doc != doc {
+                            s.last_doc = doc;
+                            s.df += 1;
                         }
+                        s.tf += 1;
                     });
-                    for (g, n) in seen.drain() {
-                        let e = stats.entry(g).or_default();
-                        e.0 += 1;
-                        e.1 += u64::from(n);
-                    }
                 }
                 stats
             })
@@ -249,10 +261,10 @@ impl Vectorizer {
             });
         let n = normalized.len() as u64;
         let max_df = (params.max_df * n as f64).floor() as u64;
-        let mut kept: Vec<(String, u32, u64)> = stats
-            .into_iter()
-            .filter(|(_, (df, _))| *df >= params.min_df && u64::from(*df) <= max_df.max(1))
-            .map(|(g, (df, tf))| (g, df, tf))
+        let mut kept: Vec<(Box<str>, u32, u64)> = stats
+            .into_values()
+            .filter(|s| s.df >= params.min_df && u64::from(s.df) <= max_df.max(1))
+            .map(|s| (s.term, s.df, s.tf))
             .collect();
         if let Some(max) = params.max_features {
             kept.sort_unstable_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
@@ -260,7 +272,7 @@ impl Vectorizer {
         }
         kept.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let document_frequency = kept.iter().map(|k| k.1).collect();
-        let terms = kept.into_iter().map(|k| k.0.into_boxed_str()).collect();
+        let terms = kept.into_iter().map(|k| k.0).collect();
         Self::from_parts(config, terms, document_frequency, n)
     }
 
@@ -366,14 +378,26 @@ impl Vectorizer {
     }
 }
 
-fn merge(
-    mut a: TermMap<String, (u32, u64)>,
-    b: TermMap<String, (u32, u64)>,
-) -> TermMap<String, (u32, u64)> {
-    for (g, (df, tf)) in b {
-        let e = a.entry(g).or_default();
-        e.0 += df;
-        e.1 += tf;
+/// Counts of one term while fitting.
+struct TermStats {
+    term: Box<str>,
+    df: u32,
+    tf: u64,
+    /// The last document (index within its chunk) that counted toward `df`.
+    last_doc: usize,
+}
+
+fn merge(mut a: TermMap<u64, TermStats>, b: TermMap<u64, TermStats>) -> TermMap<u64, TermStats> {
+    for (h, s) in b {
+        match a.entry(h) {
+            std::collections::hash_map::Entry::Occupied(mut e) => {
+                e.get_mut().df += s.df;
+                e.get_mut().tf += s.tf;
+            }
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(s);
+            }
+        }
     }
     a
 }

@@ -1,0 +1,758 @@
+//! The model file: round trips, integrity checks on corrupted files, and reproducibility.
+
+use comment_sieve::model_file::{FORMAT_VERSION, MAGIC, MAX_BODY_LEN};
+use comment_sieve::{
+    ClassPriors, Classifier, ClassifierParams, Comment, Label, ModelError, ModelInfo,
+    NaiveBayesKind, NormalizerConfig, VectorizerConfig, VocabularyParams,
+};
+use proptest::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+const HEADER_LEN: usize = 24;
+
+fn embedded() -> &'static [u8] {
+    Classifier::embedded_bytes()
+}
+
+fn decode(bytes: &[u8]) -> Result<Classifier, ModelError> {
+    // A panic here is a test failure with a clear message, not an abort of the whole binary.
+    std::panic::catch_unwind(|| Classifier::from_bytes(bytes))
+        .unwrap_or_else(|_| panic!("from_bytes panicked on {} bytes", bytes.len()))
+}
+
+fn body_len_field(bytes: &[u8]) -> u64 {
+    u64::from_le_bytes(bytes[12..20].try_into().unwrap())
+}
+
+/// A file with `body` and a correct header.
+fn with_header(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(HEADER_LEN + body.len());
+    out.extend_from_slice(&MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&[0, 0]);
+    out.extend_from_slice(&(body.len() as u64).to_le_bytes());
+    out.extend_from_slice(&crc32fast::hash(body).to_le_bytes());
+    out.extend_from_slice(body);
+    out
+}
+
+/// A mirror of the model file's body as documented in `src/model_file.rs` (postcard is not
+/// self-describing, so field order and types must match). Used to craft bodies that pass the
+/// checksum but hold inconsistent content.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Body {
+    info: ModelInfo,
+    labels: Vec<String>,
+    normalizer: NormalizerConfig,
+    vectorizer: VectorizerConfig,
+    n_documents: u64,
+    terms: Vec<String>,
+    document_frequency: Vec<u32>,
+    naive_bayes: NaiveBayesMirror,
+    class_documents: [u64; 3],
+    feature_counts: Vec<[u64; 3]>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+struct NaiveBayesMirror {
+    alpha: f64,
+    priors: ClassPriors,
+    kind: NaiveBayesKind,
+}
+
+fn embedded_body() -> Body {
+    let body: Body = postcard::from_bytes(&embedded()[HEADER_LEN..]).expect("mirror decodes");
+    // The mirror must be exact: re-encoding gives the original bytes.
+    assert_eq!(
+        postcard::to_stdvec(&body).unwrap(),
+        &embedded()[HEADER_LEN..],
+        "the test's mirror of the model body is out of date"
+    );
+    body
+}
+
+fn encode_body(body: &Body) -> Vec<u8> {
+    with_header(&postcard::to_stdvec(body).unwrap())
+}
+
+// ---------------------------------------------------------------------------------------------
+// (a) round trips
+
+#[test]
+fn from_bytes_then_to_bytes_is_the_identity() {
+    let c = Classifier::embedded().unwrap();
+    let bytes = c.to_bytes();
+    assert_eq!(bytes, embedded(), "re-encoding the embedded model changes it");
+    let again = Classifier::from_bytes(&bytes).unwrap();
+    assert_eq!(again.to_bytes(), bytes);
+}
+
+#[test]
+fn save_then_load_gives_identical_bytes_and_verdicts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("model.bin");
+    let c = Classifier::embedded().unwrap();
+    c.save(&path).unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), c.to_bytes());
+    let loaded = Classifier::load(&path).unwrap();
+    assert_eq!(loaded.to_bytes(), c.to_bytes());
+    assert_eq!(loaded.info(), c.info());
+    for text in [
+        "You are a pathetic idiot and everyone hates you",
+        "Subscribe to my channel for free gift cards!!! http://bit.ly/xyz",
+        "The article ignores how the tax change affects renters.",
+        "",
+        "日本語 👍 <b>bold</b> &amp; 42",
+    ] {
+        assert_eq!(loaded.classify_text(text), c.classify_text(text), "{text:?}");
+    }
+    // Only the model file is left: no temporary file beside it.
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["model.bin"]);
+
+    // Saving again over the same path replaces it, still leaving one file.
+    c.save(&path).unwrap();
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    assert_eq!(std::fs::read(&path).unwrap(), c.to_bytes());
+}
+
+#[test]
+fn save_into_a_missing_directory_is_an_io_error_and_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("no-such-dir").join("model.bin");
+    let err = Classifier::embedded().unwrap().save(&path).unwrap_err();
+    assert!(matches!(err, ModelError::Io { .. }), "{err:?}");
+    assert!(err.to_string().contains("model.bin"), "{err}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn load_of_a_missing_file_is_an_io_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("absent.model");
+    let err = Classifier::load(&path).unwrap_err();
+    assert!(matches!(err, ModelError::Io { .. }), "{err:?}");
+    assert!(err.to_string().contains("absent.model"), "{err}");
+}
+
+#[test]
+fn load_checks_the_file_like_from_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.model");
+    let mut bytes = embedded().to_vec();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x10;
+    std::fs::write(&path, &bytes).unwrap();
+    assert!(matches!(
+        Classifier::load(&path),
+        Err(ModelError::Checksum { .. })
+    ));
+    std::fs::write(&path, b"").unwrap();
+    assert!(Classifier::load(&path).is_err());
+}
+
+// ---------------------------------------------------------------------------------------------
+// (b) integrity
+
+#[test]
+fn the_embedded_header_is_as_documented() {
+    let b = embedded();
+    assert_eq!(&b[..8], &MAGIC);
+    assert_eq!(u16::from_le_bytes([b[8], b[9]]), FORMAT_VERSION);
+    assert_eq!(&b[10..12], &[0, 0]);
+    assert_eq!(body_len_field(b), (b.len() - HEADER_LEN) as u64);
+    assert_eq!(
+        u32::from_le_bytes(b[20..24].try_into().unwrap()),
+        crc32fast::hash(&b[HEADER_LEN..])
+    );
+}
+
+#[test]
+fn empty_and_short_files_are_refused() {
+    // Shorter than the magic: nothing identifies the file, so bad magic or truncated both
+    // describe it; it must be one of the two.
+    for len in [0, 1, 4, 7] {
+        let err = decode(&embedded()[..len]).unwrap_err();
+        assert!(
+            matches!(err, ModelError::BadMagic | ModelError::Truncated { .. }),
+            "{len} bytes: {err:?}"
+        );
+    }
+    // The magic is there but the header is cut short.
+    for len in [8, 9, 10, 12, 16, 20, 23] {
+        let err = decode(&embedded()[..len]).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ModelError::Truncated {
+                    expected: 24,
+                    found
+                } if found == len as u64
+            ),
+            "{len} bytes: {err:?}"
+        );
+    }
+}
+
+#[test]
+fn a_truncated_body_is_refused_as_truncated() {
+    let full = embedded();
+    let body_len = (full.len() - HEADER_LEN) as u64;
+    for cut in [
+        HEADER_LEN,
+        HEADER_LEN + 1,
+        HEADER_LEN + 100,
+        full.len() / 2,
+        full.len() - 1000,
+        full.len() - 1,
+    ] {
+        let err = decode(&full[..cut]).unwrap_err();
+        match err {
+            ModelError::Truncated { expected, found } => {
+                assert_eq!(expected, body_len, "cut at {cut}");
+                assert_eq!(found, (cut - HEADER_LEN) as u64, "cut at {cut}");
+            }
+            other => panic!("cut at {cut}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_flipped_bit_in_the_body_is_a_checksum_error() {
+    let full = embedded();
+    let n = full.len();
+    for offset in [
+        HEADER_LEN,
+        HEADER_LEN + 1,
+        HEADER_LEN + 37,
+        n / 3,
+        n / 2,
+        2 * n / 3,
+        n - 2,
+        n - 1,
+    ] {
+        for bit in [0, 3, 7] {
+            let mut bytes = full.to_vec();
+            bytes[offset] ^= 1 << bit;
+            let err = decode(&bytes).unwrap_err();
+            assert!(
+                matches!(err, ModelError::Checksum { expected, found } if expected != found),
+                "offset {offset} bit {bit}: {err:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn flipped_bits_in_the_header_are_caught() {
+    let full = embedded();
+    let flip = |offset: usize, bit: u8| {
+        let mut bytes = full.to_vec();
+        bytes[offset] ^= 1 << bit;
+        decode(&bytes).unwrap_err()
+    };
+    for offset in 0..8 {
+        assert!(
+            matches!(flip(offset, 2), ModelError::BadMagic),
+            "magic byte {offset}"
+        );
+    }
+    for (offset, bit) in [(8, 0), (8, 7), (9, 0), (9, 7)] {
+        match flip(offset, bit) {
+            ModelError::UnsupportedVersion { found, supported } => {
+                assert_eq!(supported, FORMAT_VERSION);
+                assert_ne!(found, FORMAT_VERSION);
+            }
+            other => panic!("version byte {offset} bit {bit}: {other:?}"),
+        }
+    }
+    let body_len = body_len_field(full);
+    // Low bits of the length: the body is then shorter or longer than the file.
+    for (offset, bit) in [(12, 0), (12, 3), (13, 1), (14, 0)] {
+        let err = flip(offset, bit);
+        let flipped = body_len ^ (1u64 << ((offset - 12) * 8 + bit as usize));
+        if flipped > body_len {
+            assert!(
+                matches!(err, ModelError::Truncated { expected, .. } if expected == flipped),
+                "length byte {offset} bit {bit}: {err:?}"
+            );
+        } else {
+            assert!(
+                matches!(err, ModelError::TrailingBytes(n) if n == body_len - flipped),
+                "length byte {offset} bit {bit}: {err:?}"
+            );
+        }
+    }
+    // High bits of the length: larger than any body allowed.
+    for (offset, bit) in [(16, 0), (19, 7)] {
+        assert!(
+            matches!(flip(offset, bit), ModelError::TooLarge(_)),
+            "length byte {offset} bit {bit}"
+        );
+    }
+    for offset in 20..24 {
+        assert!(
+            matches!(flip(offset, 5), ModelError::Checksum { .. }),
+            "checksum byte {offset}"
+        );
+    }
+}
+
+#[test]
+fn wrong_magic_is_refused() {
+    for magic in [*b"CSIEVEMX", *b"csievemd", *b"\0\0\0\0\0\0\0\0", *b"PK\x03\x04abcd"] {
+        let mut bytes = embedded().to_vec();
+        bytes[..8].copy_from_slice(&magic);
+        assert!(matches!(decode(&bytes), Err(ModelError::BadMagic)));
+    }
+    assert!(matches!(
+        decode(b"{\"not\": \"a model\"}"),
+        Err(ModelError::BadMagic)
+    ));
+}
+
+#[test]
+fn wrong_version_is_refused_with_both_versions() {
+    for version in [0u16, FORMAT_VERSION + 1, 0x0100, u16::MAX] {
+        let mut bytes = embedded().to_vec();
+        bytes[8..10].copy_from_slice(&version.to_le_bytes());
+        match decode(&bytes) {
+            Err(ModelError::UnsupportedVersion { found, supported }) => {
+                assert_eq!(found, version);
+                assert_eq!(supported, FORMAT_VERSION);
+                let msg = ModelError::UnsupportedVersion { found, supported }.to_string();
+                assert!(msg.contains(&version.to_string()), "{msg}");
+            }
+            other => panic!("version {version}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn oversized_or_wrong_body_lengths_are_refused() {
+    let set_len = |len: u64| {
+        let mut bytes = embedded().to_vec();
+        bytes[12..20].copy_from_slice(&len.to_le_bytes());
+        decode(&bytes).unwrap_err()
+    };
+    assert!(matches!(set_len(u64::MAX), ModelError::TooLarge(u64::MAX)));
+    assert!(matches!(
+        set_len(MAX_BODY_LEN + 1),
+        ModelError::TooLarge(n) if n == MAX_BODY_LEN + 1
+    ));
+    let present = (embedded().len() - HEADER_LEN) as u64;
+    // Within the limit but longer than the file.
+    for len in [present + 1, present * 2, MAX_BODY_LEN] {
+        match set_len(len) {
+            ModelError::Truncated { expected, found } => {
+                assert_eq!(expected, len);
+                assert_eq!(found, present);
+            }
+            other => panic!("length {len}: {other:?}"),
+        }
+    }
+    // Shorter than the body: the rest is trailing bytes.
+    assert!(matches!(set_len(present - 5), ModelError::TrailingBytes(5)));
+    assert!(matches!(set_len(0), ModelError::TrailingBytes(n) if n == present));
+}
+
+#[test]
+fn trailing_bytes_are_refused() {
+    for extra in [&b"\0"[..], b"\n", b"trailing garbage", &[0xFF; 1000]] {
+        let mut bytes = embedded().to_vec();
+        bytes.extend_from_slice(extra);
+        assert!(
+            matches!(decode(&bytes), Err(ModelError::TrailingBytes(n)) if n == extra.len() as u64),
+            "{} extra bytes",
+            extra.len()
+        );
+    }
+}
+
+#[test]
+fn a_header_alone_with_an_empty_body_is_a_decode_error() {
+    let err = decode(&with_header(&[])).unwrap_err();
+    assert!(matches!(err, ModelError::Decode(_)), "{err:?}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Random bodies with a correct length and checksum: refused as undecodable or invalid,
+    /// never a panic or a huge allocation.
+    #[test]
+    fn garbage_body_with_a_valid_checksum_is_a_decode_or_invalid_error(
+        body in proptest::collection::vec(any::<u8>(), 0..2048)
+    ) {
+        match decode(&with_header(&body)) {
+            Err(ModelError::Decode(_) | ModelError::Invalid(_)) => {}
+            other => prop_assert!(false, "unexpected {:?}", other.map(|_| "a model")),
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// The real body with a few bytes overwritten, and the checksum recomputed: either refused
+    /// as undecodable or invalid, or a model that classifies to finite probabilities.
+    #[test]
+    fn mutated_real_body_with_a_valid_checksum_never_panics(
+        edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6)
+    ) {
+        let mut body = embedded()[HEADER_LEN..].to_vec();
+        for (at, value) in edits {
+            let i = at.index(body.len());
+            body[i] = value;
+        }
+        match decode(&with_header(&body)) {
+            Err(ModelError::Decode(_) | ModelError::Invalid(_)) => {}
+            Err(other) => prop_assert!(false, "unexpected error {:?}", other),
+            Ok(c) => {
+                let v = c.classify_text("You idiot, subscribe to my channel about the budget");
+                let sum: f64 = v.probabilities.to_array().iter().sum();
+                prop_assert!(v.probabilities.to_array().iter().all(|p| p.is_finite()));
+                prop_assert!((sum - 1.0).abs() < 1e-9);
+            }
+        }
+    }
+}
+
+/// Huge declared lengths inside the body (a vector claiming billions of entries) are refused
+/// without allocating for them.
+#[test]
+fn huge_collection_lengths_inside_a_body_are_refused() {
+    // postcard varint for a length of about 2^62, followed by almost nothing.
+    let mut body = vec![0u8; 3]; // empty info strings
+    body.extend_from_slice(&[0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x3F]);
+    body.extend_from_slice(b"abc");
+    let err = decode(&with_header(&body)).unwrap_err();
+    assert!(
+        matches!(err, ModelError::Decode(_) | ModelError::Invalid(_)),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn crafted_bodies_with_inconsistent_content_are_invalid() {
+    let original = embedded_body();
+    assert!(Classifier::from_bytes(&encode_body(&original)).is_ok());
+
+    let invalid = |what: &str, body: Body| {
+        let err = decode(&encode_body(&body)).unwrap_err();
+        assert!(matches!(err, ModelError::Invalid(_)), "{what}: {err:?}");
+        err.to_string()
+    };
+
+    let mut b = original.clone();
+    b.labels.swap(0, 1);
+    invalid("labels in another order", b);
+
+    let mut b = original.clone();
+    b.labels.pop();
+    invalid("two labels", b);
+
+    let mut b = original.clone();
+    b.feature_counts.pop();
+    invalid("one feature count missing", b);
+
+    let mut b = original.clone();
+    b.document_frequency.pop();
+    invalid("one document frequency missing", b);
+
+    let mut b = original.clone();
+    let first = b.terms[0].clone();
+    b.terms[1] = first;
+    invalid("a duplicate term", b);
+
+    let mut b = original.clone();
+    b.vectorizer.ngram_range = (0, 2);
+    invalid("n-gram range from 0", b);
+
+    let mut b = original.clone();
+    b.vectorizer.ngram_range = (3, 2);
+    invalid("empty n-gram range", b);
+
+    for alpha in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        let mut b = original.clone();
+        b.naive_bayes.alpha = alpha;
+        invalid(&format!("alpha {alpha}"), b);
+    }
+
+    for weights in [[0.0, 1.0, 1.0], [f64::NAN, 1.0, 1.0], [-1.0, 2.0, 2.0]] {
+        let mut b = original.clone();
+        b.naive_bayes.priors = ClassPriors::Fixed(weights);
+        invalid(&format!("fixed priors {weights:?}"), b);
+    }
+
+    let mut b = original.clone();
+    b.feature_counts[0][1] = u64::MAX;
+    let msg = invalid("a class's feature counts overflow", b);
+    assert!(msg.contains("overflow"), "{msg}");
+}
+
+// The decoder refuses feature counts whose per-class sum overflows u64 ("feature counts
+// overflow"). The same must hold for the other sums the model takes over stored counts: the
+// number of training documents over classes (learned priors) and, for complement naive Bayes, a
+// feature's count over classes and the class totals over classes. Otherwise a checksum-valid
+// file panics on load in a build with overflow checks (debug), or silently loads as a nonsense
+// model without them (release).
+
+#[test]
+fn crafted_class_documents_overflowing_u64_are_invalid() {
+    let mut b = embedded_body();
+    b.naive_bayes.priors = ClassPriors::Learned;
+    b.class_documents = [u64::MAX, 2, 2];
+    let result = decode(&encode_body(&b));
+    assert!(
+        matches!(result, Err(ModelError::Invalid(_))),
+        "class documents summing past u64::MAX with learned priors: {:?}",
+        result.map(|c| c.classify_text("hello").probabilities)
+    );
+}
+
+#[test]
+fn crafted_complement_counts_overflowing_u64_are_invalid() {
+    let mut b = embedded_body();
+    b.naive_bayes.kind = NaiveBayesKind::Complement;
+    // Each class total stays below u64::MAX, but the feature's count over all classes does not.
+    let big = u64::MAX / 2;
+    for counts in b.feature_counts.iter_mut() {
+        *counts = [0, 0, 0];
+    }
+    b.feature_counts[0] = [big, big, big];
+    let result = decode(&encode_body(&b));
+    assert!(
+        matches!(result, Err(ModelError::Invalid(_))),
+        "complement counts summing past u64::MAX: {:?}",
+        result.map(|c| c.classify_text("hello").probabilities)
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// (c) determinism
+
+fn synthetic() -> (Vec<Comment<'static>>, Vec<Label>) {
+    let abusive = [
+        "you are an idiot",
+        "what a moron you are",
+        "shut up you pathetic loser",
+        "nobody cares idiot",
+        "you clueless moron",
+        "pathetic idiot troll",
+    ];
+    let off_topic = [
+        "subscribe to my channel",
+        "buy cheap pills at pills.com",
+        "free gift cards click here http://spam.biz",
+        "check out my channel and subscribe",
+        "earn money from home click here",
+        "cheap pills free shipping",
+    ];
+    let substantive = [
+        "the budget cuts will hurt schools",
+        "the council should publish the projections",
+        "renters pay more under the new tax change",
+        "the projections for the budget were wrong",
+        "schools need the council to act on the budget",
+        "the tax change affects renters and schools",
+    ];
+    let mut comments = Vec::new();
+    let mut labels = Vec::new();
+    for round in 0..4 {
+        for (texts, label) in [
+            (&abusive, Label::Abusive),
+            (&off_topic, Label::OffTopic),
+            (&substantive, Label::Substantive),
+        ] {
+            for (k, text) in texts.iter().enumerate() {
+                let id = format!("{label}-{round}-{k}");
+                let text = if round % 2 == 0 {
+                    text.to_string()
+                } else {
+                    format!("{text} {}", texts[(k + round) % texts.len()])
+                };
+                comments.push(Comment::new(id, text));
+                labels.push(label);
+            }
+        }
+    }
+    (comments, labels)
+}
+
+fn train_in_pool(threads: usize, comments: &[Comment<'_>], labels: &[Label]) -> Vec<u8> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap()
+        .install(|| ClassifierParams::default().train(comments, labels))
+        .unwrap()
+        .to_bytes()
+}
+
+#[test]
+fn training_is_reproducible_byte_for_byte() {
+    let (comments, labels) = synthetic();
+    let a = ClassifierParams::default()
+        .train(&comments, &labels)
+        .unwrap()
+        .to_bytes();
+    let b = ClassifierParams::default()
+        .train(&comments, &labels)
+        .unwrap()
+        .to_bytes();
+    assert_eq!(a, b);
+    assert_eq!(train_in_pool(1, &comments, &labels), a);
+    assert_eq!(train_in_pool(2, &comments, &labels), a);
+    // The model is real: it decodes and separates the classes it was trained on.
+    let c = Classifier::from_bytes(&a).unwrap();
+    assert!(c.vectorizer().vocabulary().len() > 10);
+    assert_eq!(c.classify_text("you pathetic moron").label, Label::Abusive);
+    assert_eq!(
+        c.classify_text("subscribe to my channel").label,
+        Label::OffTopic
+    );
+    assert_eq!(
+        c.classify_text("the council budget for schools").label,
+        Label::Substantive
+    );
+}
+
+#[test]
+fn training_on_more_than_one_chunk_is_reproducible_across_thread_counts() {
+    // Enough rows that the vocabulary is counted in several parallel chunks.
+    let (base, base_labels) = synthetic();
+    let mut comments = Vec::new();
+    let mut labels = Vec::new();
+    for i in 0..1200 {
+        let k = (i * 7) % base.len();
+        comments.push(Comment::new(
+            i.to_string(),
+            format!("{} w{} w{}", base[k].text, i % 97, i % 13),
+        ));
+        labels.push(base_labels[k]);
+    }
+    let params = ClassifierParams {
+        vocabulary: VocabularyParams {
+            min_df: 2,
+            max_df: 0.9,
+            max_features: Some(150),
+        },
+        ..Default::default()
+    };
+    let train = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| params.train(&comments, &labels))
+            .unwrap()
+            .to_bytes()
+    };
+    let one = train(1);
+    assert_eq!(train(2), one);
+    assert_eq!(train(4), one);
+    assert_eq!(
+        Classifier::from_bytes(&one)
+            .unwrap()
+            .vectorizer()
+            .vocabulary()
+            .len(),
+        150
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// (d) the shared corpus, when present
+
+fn corpus_path() -> Option<std::path::PathBuf> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/comments.jsonl");
+    path.exists().then_some(path)
+}
+
+#[test]
+fn training_on_the_corpus_is_reproducible() {
+    let Some(path) = corpus_path() else {
+        eprintln!("skipping: ../shared/corpus not found");
+        return;
+    };
+    let rows = comment_sieve::corpus::read_labeled(
+        &path,
+        &comment_sieve::corpus::SplitFilter::parse("train"),
+    )
+    .unwrap();
+    assert!(rows.len() > 1000, "{} train rows", rows.len());
+    let (comments, labels): (Vec<Comment>, Vec<Label>) = rows.into_iter().unzip();
+    let a = ClassifierParams::default()
+        .train(&comments, &labels)
+        .unwrap()
+        .to_bytes();
+    let b = train_in_pool(3, &comments, &labels);
+    assert_eq!(a, b, "two trainings on the corpus differ");
+    // It decodes and re-encodes to itself.
+    assert_eq!(Classifier::from_bytes(&a).unwrap().to_bytes(), a);
+}
+
+// ---------------------------------------------------------------------------------------------
+// (e) learn / forget
+
+#[test]
+fn learn_then_forget_restores_the_model_byte_for_byte() {
+    let original = Classifier::embedded().unwrap();
+    let bytes = original.to_bytes();
+    let mut c = original.clone();
+    let comments = [
+        (
+            Comment::new("x1", "You are a clueless idiot, crawl back under your rock."),
+            Label::Abusive,
+        ),
+        (
+            Comment::new(
+                "x2",
+                "Check out my channel for daily vlogs www.youtube.com/c/x",
+            ),
+            Label::OffTopic,
+        ),
+        (
+            Comment::new("x3", "The ridership projections were off by half in 2019."),
+            Label::Substantive,
+        ),
+        (Comment::new("x4", ""), Label::Substantive),
+        (Comment::new("x5", "zzzqqq unknownword only"), Label::Abusive),
+    ];
+    for (comment, label) in &comments {
+        c.learn(comment, *label).unwrap();
+    }
+    assert_ne!(c.to_bytes(), bytes, "learning changed nothing");
+    // Forget in another order than learned.
+    for (comment, label) in comments.iter().rev() {
+        c.forget(comment, *label).unwrap();
+    }
+    assert_eq!(c.to_bytes(), bytes);
+    assert_eq!(c.model(), original.model());
+    let text = "The ridership projections were off by half in 2019.";
+    assert_eq!(c.classify_text(text), original.classify_text(text));
+}
+
+#[test]
+fn forget_of_an_unlearned_comment_fails_and_changes_nothing() {
+    let (comments, labels) = synthetic();
+    let mut c = ClassifierParams::default()
+        .train(&comments, &labels)
+        .unwrap();
+    let bytes = c.to_bytes();
+    let stranger = Comment::new("s", "you pathetic idiot moron loser");
+    // Forgetting it as a class that has never seen these words.
+    assert!(c.forget(&stranger, Label::Substantive).is_err());
+    assert_eq!(c.to_bytes(), bytes);
+    // Learning it then forgetting it twice: the second forget fails, changing nothing.
+    c.learn(&stranger, Label::Substantive).unwrap();
+    c.forget(&stranger, Label::Substantive).unwrap();
+    assert_eq!(c.to_bytes(), bytes);
+    assert!(c.forget(&stranger, Label::Substantive).is_err());
+    assert_eq!(c.to_bytes(), bytes);
+}
