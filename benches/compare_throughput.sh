@@ -36,6 +36,17 @@ crit="$CARGO_TARGET_DIR/criterion"
 echo "== building the bench" >&2
 cargo bench --bench classify --no-run >&2
 
+# Idle share of all cores over 2 s, from /proc/stat: other load skews the 2-thread figure most.
+idle_pct() {
+    local a b
+    read -r -a a < <(grep '^cpu ' /proc/stat)
+    sleep 2
+    read -r -a b < <(grep '^cpu ' /proc/stat)
+    local total=0 i
+    for i in 1 2 3 4 5 6 7 8; do total=$((total + b[i] - a[i])); done
+    echo $(((b[4] + b[5] - a[4] - a[5]) * 100 / (total > 0 ? total : 1)))
+}
+idle_start=$(idle_pct)
 echo "== sklearn-nb, run 1" >&2
 "$py" benches/compare_sklearn.py --repeats "$repeats" >"$out/sklearn-1.json"
 echo "== cargo bench --bench classify" >&2
@@ -43,6 +54,7 @@ rm -rf "$crit/classify_batch" "$crit/classify_single"
 cargo bench --bench classify -- --noplot 2>&1 | tee "$out/criterion.log" >&2
 echo "== sklearn-nb, run 2" >&2
 "$py" benches/compare_sklearn.py --repeats "$repeats" >"$out/sklearn-2.json"
+idle_end=$(idle_pct)
 
 # One line per criterion benchmark: id, elements per iteration, median ns per iteration.
 for id in classify_batch/threads_1 classify_batch/threads_2 classify_single/call; do
@@ -58,9 +70,9 @@ for id in classify_batch/threads_1 classify_batch/threads_2 classify_single/call
         "$(jq '.median.confidence_interval.upper_bound' "$est")"
 done >"$out/criterion-medians.txt"
 
-"$py" - "$out" <<'EOF'
+"$py" - "$out" "$idle_start" "$idle_end" <<'EOF'
 import json, statistics, sys
-out = sys.argv[1]
+out, idle_start, idle_end = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 sk = [json.load(open(f"{out}/sklearn-{i}.json")) for i in (1, 2)]
 n_sk = sk[0]["n_texts"]
 times = sk[0]["seconds"]["all"] + sk[1]["seconds"]["all"]
@@ -99,6 +111,10 @@ _, med, lo, hi = crit["classify_single/call"]
 result["classify_single_call"] = {"median_ns": med, "ci95_ns": [lo, hi]}
 print(f"comment-sieve classify, single call on one thread: median {med / 1000:.2f} us "
       f"(95% CI {lo / 1000:.2f}..{hi / 1000:.2f} us)")
+result["cpu_idle_percent"] = {"before": idle_start, "after": idle_end}
+print(f"CPU idle just before / after the measurements: {idle_start}% / {idle_end}%")
+if min(idle_start, idle_end) < 90:
+    print("warning: other processes were using the CPU; the 2-thread figure suffers most. Rerun when idle.")
 with open(f"{out}/summary.json", "w") as f:
     json.dump(result, f, indent=1)
 print(f"(raw files and summary.json in {out})")

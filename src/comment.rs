@@ -1,8 +1,18 @@
 //! The input unit: one comment, with the post it answers when known.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 /// The post (article, video, thread) a comment answers.
+///
+/// ```
+/// use comment_sieve::{Comment, Post};
+/// use std::sync::Arc;
+/// let post = Arc::new(Post { id: Some("p1".into()), title: Some("Budget".into()), body: None });
+/// let a = Comment::new("a", "first").with_post(post.clone());
+/// let b = Comment::new("b", "second").with_post(post);
+/// assert_eq!(a.post_id(), b.post_id());
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Post<'a> {
     /// The post's identifier in its source.
@@ -30,8 +40,9 @@ pub struct Comment<'a> {
     pub id: Cow<'a, str>,
     /// The comment's text (may hold HTML).
     pub text: Cow<'a, str>,
-    /// The post it answers, when known.
-    pub post: Option<Post<'a>>,
+    /// The post it answers, when known. Shared, so the comments of one post need not copy
+    /// its title and body.
+    pub post: Option<Arc<Post<'a>>>,
     /// The comment it replies to, when it is a reply.
     pub parent_id: Option<Cow<'a, str>>,
     /// Who wrote it, when known.
@@ -50,19 +61,25 @@ impl<'a> Comment<'a> {
 
     /// Sets the post's title, creating the post if needed.
     pub fn with_post_title(mut self, title: impl Into<Cow<'a, str>>) -> Self {
-        self.post.get_or_insert_with(Post::default).title = Some(title.into());
+        Arc::make_mut(self.post.get_or_insert_with(Default::default)).title = Some(title.into());
         self
     }
 
     /// Sets the post's body, creating the post if needed.
     pub fn with_post_body(mut self, body: impl Into<Cow<'a, str>>) -> Self {
-        self.post.get_or_insert_with(Post::default).body = Some(body.into());
+        Arc::make_mut(self.post.get_or_insert_with(Default::default)).body = Some(body.into());
         self
     }
 
     /// Sets the post's id, creating the post if needed.
     pub fn with_post_id(mut self, id: impl Into<Cow<'a, str>>) -> Self {
-        self.post.get_or_insert_with(Post::default).id = Some(id.into());
+        Arc::make_mut(self.post.get_or_insert_with(Default::default)).id = Some(id.into());
+        self
+    }
+
+    /// Attaches a (shared) post.
+    pub fn with_post(mut self, post: Arc<Post<'a>>) -> Self {
+        self.post = Some(post);
         self
     }
 

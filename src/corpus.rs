@@ -29,6 +29,8 @@ pub struct Row {
 pub struct RowError {
     /// 1-based line number.
     pub line: u64,
+    /// The row's id, when it could be read.
+    pub id: Option<String>,
     /// What is wrong.
     pub reason: String,
 }
@@ -95,21 +97,29 @@ fn scalar_to_string(field: &str, v: serde_json::Value) -> Result<Option<String>,
 /// assert!(parse_row(r#"{"id": "x"}"#, 2).unwrap_err().to_string().contains("line 2"));
 /// ```
 pub fn parse_row(line: &str, line_no: u64) -> Result<Row, RowError> {
+    let raw: RawRow = serde_json::from_str(line).map_err(|e| RowError {
+        line: line_no,
+        id: None,
+        reason: format!("invalid JSON: {e}"),
+    })?;
+    let id = match raw.id {
+        Some(v) => scalar_to_string("id", v).map_err(|reason| RowError {
+            line: line_no,
+            id: None,
+            reason,
+        })?,
+        None => None,
+    };
     let err = |reason: String| RowError {
         line: line_no,
+        id: id.clone(),
         reason,
     };
-    let raw: RawRow = serde_json::from_str(line).map_err(|e| err(format!("invalid JSON: {e}")))?;
     let text = match raw.text {
         Some(serde_json::Value::String(s)) => s,
         Some(serde_json::Value::Null) | None => return Err(err("field `text` is missing".into())),
         Some(_) => return Err(err("field `text` must be a string".into())),
     };
-    let id = match raw.id {
-        Some(v) => scalar_to_string("id", v).map_err(err)?,
-        None => None,
-    }
-    .unwrap_or_else(|| format!("line-{line_no}"));
     let label = match raw.label.as_deref() {
         None | Some("") => None,
         Some(l) => Some(
@@ -128,17 +138,17 @@ pub fn parse_row(line: &str, line_no: u64) -> Result<Row, RowError> {
     }
     .filter(|s| !s.is_empty());
     let post = if post_id.is_some() || raw.post_title.is_some() || raw.post_body.is_some() {
-        Some(Post {
+        Some(std::sync::Arc::new(Post {
             id: post_id.map(Into::into),
             title: raw.post_title.map(Into::into),
             body: raw.post_body.map(Into::into),
-        })
+        }))
     } else {
         None
     };
     Ok(Row {
         comment: Comment {
-            id: id.into(),
+            id: id.unwrap_or_else(|| format!("line-{line_no}")).into(),
             text: text.into(),
             post,
             parent_id: parent_id.map(Into::into),
@@ -198,6 +208,7 @@ pub fn read_labeled(
                     path: path.to_owned(),
                     error: RowError {
                         line: line_no,
+                        id: None,
                         reason: "invalid UTF-8".into(),
                     },
                 }

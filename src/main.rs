@@ -45,6 +45,15 @@ Examples:
 
 Exit codes: 0 success; 1 some input records failed (see the error records); 2 usage or I/O error.";
 
+const SCORE_EXAMPLES: &str = "\
+Examples:
+  comment-sieve score fixtures/comments.jsonl
+  comment-sieve score comments.jsonl -o verdicts.jsonl --threads 2
+  cat comments.jsonl | comment-sieve score - > verdicts.jsonl
+
+Exit codes: 0 every record scored; 1 some records failed (error records in the output);
+2 usage error, unreadable input or model.";
+
 #[derive(Subcommand)]
 enum Command {
     /// Classify one comment given on the command line.
@@ -55,11 +64,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Score a JSONL file of comments: one verdict line out per line in, in input order.
+    /// Score a JSONL file of comments: one output line per non-blank input line, in order.
     ///
     /// Each input line is a JSON object with at least `text` (and usually `id`). Each output
     /// line is {"id", "label", "probabilities"}, plus `post_id` and `parent_id` when known. A
-    /// line that can't be read yields {"id", "line", "error"} instead, and the exit code is 1.
+    /// line that can't be read yields {"id", "line", "error"} instead (`id` when it could be
+    /// read), and the exit code is 1. Blank lines are skipped.
+    #[command(after_help = SCORE_EXAMPLES)]
     Score {
         /// Input JSONL file; `-` or nothing reads standard input.
         input: Option<PathBuf>,
@@ -527,8 +538,15 @@ fn score(classifier: &Classifier, input: Option<&Path>, output: Option<&Path>) -
 fn score_line(classifier: &Classifier, line_no: u64, bytes: &[u8]) -> (bool, Vec<u8>) {
     let mut out = Vec::with_capacity(160);
     let parsed = std::str::from_utf8(bytes)
-        .map_err(|e| format!("line {line_no}: invalid UTF-8 at byte {}", e.valid_up_to()))
-        .and_then(|s| parse_row(s.trim_end_matches('\r'), line_no).map_err(|e| e.to_string()));
+        .map_err(|e| {
+            (
+                None,
+                format!("line {line_no}: invalid UTF-8 at byte {}", e.valid_up_to()),
+            )
+        })
+        .and_then(|s| {
+            parse_row(s.trim_end_matches('\r'), line_no).map_err(|e| (e.id.clone(), e.to_string()))
+        });
     let ok = match parsed {
         Ok(row) => {
             let c = &row.comment;
@@ -542,9 +560,9 @@ fn score_line(classifier: &Classifier, line_no: u64, bytes: &[u8]) -> (bool, Vec
             };
             serde_json::to_writer(&mut out, &record).is_ok()
         }
-        Err(reason) => {
+        Err((id, reason)) => {
             let record = ErrorRecord {
-                id: None,
+                id: id.as_deref(),
                 line: line_no,
                 error: reason,
             };

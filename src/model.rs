@@ -73,6 +73,9 @@ pub enum NaiveBayesError {
         /// Number of targets.
         targets: usize,
     },
+    /// Learning this row would overflow the model's 64-bit counts.
+    #[error("learning this comment would overflow the model's counts")]
+    Overflow,
     /// `forget` was asked to remove counts that were never learned.
     #[error("cannot forget a {0} comment that the model never learned")]
     NotLearned(Label),
@@ -361,6 +364,12 @@ impl NaiveBayes {
     pub fn learn(&mut self, row: &FeatureVector, label: Label) -> Result<(), NaiveBayesError> {
         self.check_row(row)?;
         let c = label.index();
+        let added: u128 = row.iter().map(|(_, x)| u128::from(to_fixed(x))).sum();
+        let everything: u128 = self.class_totals.iter().map(|&t| u128::from(t)).sum();
+        let documents: u128 = self.class_documents.iter().map(|&d| u128::from(d)).sum();
+        if everything + added > u128::from(u64::MAX) || documents + 1 > u128::from(u64::MAX) {
+            return Err(NaiveBayesError::Overflow);
+        }
         for (j, x) in row.iter() {
             let q = to_fixed(x);
             self.feature_counts[j][c] += q;
@@ -465,8 +474,15 @@ where
                 model: model.n_features(),
             });
         }
+        let mut everything: u128 = model.class_totals.iter().map(|&t| u128::from(t)).sum();
+        let mut documents: u128 = model.class_documents.iter().map(|&d| u128::from(d)).sum();
         for (i, label) in y.iter().enumerate() {
             let c = label.index();
+            everything += x.row(i).map(|(_, w)| u128::from(to_fixed(w))).sum::<u128>();
+            documents += 1;
+            if everything > u128::from(u64::MAX) || documents > u128::from(u64::MAX) {
+                return Err(NaiveBayesError::Overflow);
+            }
             for (j, w) in x.row(i) {
                 model.feature_counts[j][c] += to_fixed(w);
             }

@@ -210,13 +210,17 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Classifier, ModelError> {
             body.terms.len()
         )));
     }
-    let mut totals = [0u64; Label::COUNT];
-    for counts in &body.feature_counts {
-        for (t, c) in totals.iter_mut().zip(counts) {
-            *t = t
-                .checked_add(*c)
-                .ok_or_else(|| ModelError::Invalid("feature counts overflow".into()))?;
-        }
+    // Every sum the model forms (per class, per feature across classes, over everything) must
+    // fit in u64; checking the grand totals covers them all.
+    let all_counts: u128 = body
+        .feature_counts
+        .iter()
+        .flatten()
+        .map(|&c| u128::from(c))
+        .sum();
+    let all_documents: u128 = body.class_documents.iter().map(|&d| u128::from(d)).sum();
+    if all_counts > u128::from(u64::MAX) || all_documents > u128::from(u64::MAX) {
+        return Err(ModelError::Invalid("counts overflow 64 bits".into()));
     }
     let vectorizer = Vectorizer::from_parts(
         body.vectorizer,

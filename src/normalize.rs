@@ -130,15 +130,22 @@ fn strip_html(text: &str, out: &mut String) {
     let bytes = text.as_bytes();
     let mut i = 0;
     let mut copied = 0;
+    // The next `>` and `-->` at or after `i`, found lazily; `i` only grows, so the whole pass
+    // stays linear even for text full of unclosed `<`.
+    let mut next_gt = NextMatch::default();
+    let mut next_comment_end = NextMatch::default();
     while i < bytes.len() {
         match bytes[i] {
             b'<' => {
                 let next = bytes.get(i + 1).copied().unwrap_or(b' ');
                 if next.is_ascii_alphabetic() || next == b'/' || next == b'!' || next == b'?' {
                     let end = if text[i..].starts_with("<!--") {
-                        text[i + 4..].find("-->").map(|e| i + 4 + e + 3)
+                        next_comment_end.find(text, i + 4, "-->").map(|e| e + 3)
                     } else {
-                        text[i..].find('>').map(|e| i + e + 1)
+                        next_gt
+                            .find(text, i, ">")
+                            .filter(|&e| e - i <= MAX_TAG_LEN)
+                            .map(|e| e + 1)
                     };
                     if let Some(end) = end {
                         out.push_str(&text[copied..i]);
@@ -164,6 +171,35 @@ fn strip_html(text: &str, out: &mut String) {
         }
     }
     out.push_str(&text[copied..]);
+}
+
+/// A `<` whose `>` is further than this is text, not a tag.
+const MAX_TAG_LEN: usize = 2048;
+
+/// Caches the position of the next occurrence of a pattern for a left-to-right scan.
+#[derive(Default)]
+struct NextMatch {
+    /// `None`: not searched yet; `Some(Some(p))`: a match at `p`; `Some(None)`: no match after
+    /// the last search start, hence none after any later one.
+    found: Option<Option<usize>>,
+}
+
+impl NextMatch {
+    /// The first match of `pattern` in `text` at or after `from`; `from` must not decrease
+    /// between calls.
+    fn find(&mut self, text: &str, from: usize, pattern: &str) -> Option<usize> {
+        match self.found {
+            Some(None) => return None,
+            Some(Some(p)) if p >= from => return Some(p),
+            _ => {}
+        }
+        let p = text
+            .get(from..)
+            .and_then(|rest| rest.find(pattern))
+            .map(|e| from + e);
+        self.found = Some(p);
+        p
+    }
 }
 
 /// A decoded character reference: either one char or a named entity's text.
@@ -315,7 +351,7 @@ fn copy_word(chunk: &str, config: NormalizerConfig, out: &mut String) {
     let mut prev: Option<char> = None;
     let mut run = 0usize;
     while let Some((i, c)) = chars.next() {
-        if config.placeholders && c.is_ascii_digit() && !prev.is_some_and(char::is_alphabetic) {
+        if config.placeholders && c.is_ascii_digit() && !prev.is_some_and(char::is_alphanumeric) {
             // Take the whole number: digits with inner `.` or `,`.
             let mut end = i + 1;
             let bytes = chunk.as_bytes();
@@ -373,6 +409,8 @@ mod tests {
         assert_eq!(norm("x <!-- hidden --> y"), "x y");
         assert_eq!(norm("1 < 2 and a<b"), "_num_ < _num_ and a<b");
         assert_eq!(norm("unclosed <b tag"), "unclosed <b tag");
+        assert_eq!(norm("<a <b> <!-- x <!-- y --> z"), "z");
+        assert_eq!(norm("<!-- open <b>bold</b>"), "<!-- open bold");
     }
 
     #[test]
@@ -406,7 +444,10 @@ mod tests {
             norm("3.5 million, 1,000 people in 2024"),
             "_num_ million, _num_ people in _num_"
         );
-        assert_eq!(norm("f4ck mp3 2nd"), "f4ck mp3 2nd");
+        assert_eq!(
+            norm("f4ck mp3 2nd covid19 win10 h264"),
+            "f4ck mp3 2nd covid19 win10 h264"
+        );
         assert_eq!(norm("version 1.2.3"), "version _num_");
         assert_eq!(norm("e.g. i.e. file.txt"), "e.g. i.e. file.txt");
     }

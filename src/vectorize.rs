@@ -2,9 +2,9 @@
 
 use crate::features::FeatureVector;
 use crate::tokenize::Tokenizer;
-use rayon::prelude::*;
 use foldhash::HashMap as TermMap;
 use foldhash::HashMapExt;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// How a term's count in one comment becomes its weight.
@@ -72,17 +72,17 @@ impl Default for VocabularyParams {
 
 /// The terms a model knows, in a fixed (sorted) column order.
 ///
-/// Lookups go through a compact table of term hashes (8 bytes a slot), so a lookup touches one
-/// table slot and no term text: scoring is bound by memory access, and most looked-up n-grams
-/// are not in the vocabulary. A term matches an entry when the table position, the 7-bit
-/// control tag and the low 32 bits of its 64-bit hash all agree. Vocabulary terms that would
-/// match each other are refused when the vocabulary is built; an unknown term is taken for a
-/// known one with probability below `2^-50` per lookup.
+/// Lookups go through a table of 64-bit term hashes, so a lookup touches one table slot and no
+/// term text: scoring is bound by memory access, and most looked-up n-grams are not in the
+/// vocabulary. An unknown term is taken for a known one only if their 64-bit hashes are equal,
+/// with probability `len / 2^64` per lookup (about 5·10⁻¹⁵ for 100,000 terms). Two vocabulary
+/// terms with equal hashes (probability about `len² / 2^65`, 3·10⁻¹⁰ for 100,000 terms) are
+/// refused when the vocabulary is built.
 #[derive(Clone, Default)]
 pub struct Vocabulary {
     terms: Vec<Box<str>>,
-    /// `(low 32 bits of the term hash, column)`; the table places entries by the full hash.
-    index: hashbrown::HashTable<(u32, u32)>,
+    /// `(64-bit term hash, column)`.
+    index: hashbrown::HashTable<(u64, u32)>,
 }
 
 impl std::fmt::Debug for Vocabulary {
@@ -113,22 +113,17 @@ impl Vocabulary {
         let mut index = hashbrown::HashTable::with_capacity(terms.len());
         for (i, term) in terms.iter().enumerate() {
             let h = term_hash(term);
-            let fingerprint = h as u32;
-            match index.entry(
-                h,
-                |e: &(u32, u32)| e.0 == fingerprint,
-                |e| term_hash(&terms[e.1 as usize]),
-            ) {
+            match index.entry(h, |e: &(u64, u32)| e.0 == h, |e| e.0) {
                 hashbrown::hash_table::Entry::Occupied(e) => {
                     let other = &terms[e.get().1 as usize];
                     return Err(InvalidVocabulary(if other == term {
                         format!("term {term:?} appears twice")
                     } else {
-                        format!("terms {other:?} and {term:?} share a hash fingerprint")
+                        format!("terms {other:?} and {term:?} have the same 64-bit hash")
                     }));
                 }
                 hashbrown::hash_table::Entry::Vacant(e) => {
-                    e.insert((fingerprint, i as u32));
+                    e.insert((h, i as u32));
                 }
             }
         }
@@ -148,8 +143,7 @@ impl Vocabulary {
     /// The column of `term`.
     pub fn get(&self, term: &str) -> Option<u32> {
         let h = term_hash(term);
-        let fingerprint = h as u32;
-        self.index.find(h, |e| e.0 == fingerprint).map(|e| e.1)
+        self.index.find(h, |e| e.0 == h).map(|e| e.1)
     }
 
     /// The terms in column order.

@@ -146,7 +146,10 @@ fn score_help_describes_the_input_output_and_exit_code() {
         "--output",
         "standard input",
     ] {
-        assert!(text.contains(needle), "score --help lacks {needle:?}:\n{text}");
+        assert!(
+            text.contains(needle),
+            "score --help lacks {needle:?}:\n{text}"
+        );
     }
 }
 
@@ -172,21 +175,29 @@ fn usage_errors_exit_with_2() {
 
 #[test]
 fn classify_prints_the_label_and_probabilities() {
-    let out = run(&["classify", "You are a clueless idiot. Crawl back under your rock, loser."]);
+    let out = run(&[
+        "classify",
+        "You are a clueless idiot. Crawl back under your rock, loser.",
+    ]);
     assert_ok(&out, "classify");
     let text = stdout(&out);
     let mut lines = text.lines();
     assert_eq!(lines.next(), Some("abusive"), "{text}");
     let mut sum = 0.0;
     for label in LABELS {
-        let line = lines.next().unwrap_or_else(|| panic!("no line for {label}: {text}"));
+        let line = lines
+            .next()
+            .unwrap_or_else(|| panic!("no line for {label}: {text}"));
         let mut parts = line.split_whitespace();
         assert_eq!(parts.next(), Some(label), "{line}");
         let p: f64 = parts.next().unwrap().parse().unwrap();
         assert!((0.0..=1.0).contains(&p));
         sum += p;
     }
-    assert!((sum - 1.0).abs() < 0.002, "printed probabilities sum to {sum}");
+    assert!(
+        (sum - 1.0).abs() < 0.002,
+        "printed probabilities sum to {sum}"
+    );
 }
 
 #[test]
@@ -218,7 +229,13 @@ fn classify_json_is_a_full_verdict() {
 
 #[test]
 fn classify_handles_odd_text() {
-    for text in ["", "   ", "日本語 👍🏽", "<script>alert(1)</script>", "\u{200B}"] {
+    for text in [
+        "",
+        "   ",
+        "日本語 👍🏽",
+        "<script>alert(1)</script>",
+        "\u{200B}",
+    ] {
         let out = run(&["classify", "--json", text]);
         assert_ok(&out, &format!("classify {text:?}"));
         let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
@@ -541,7 +558,11 @@ fn a_missing_model_file_exits_2() {
     let out = run(&["--model", "nonexistent.model", "classify", "hello"]);
     assert_eq!(code(&out), 2);
     assert!(out.stdout.is_empty());
-    assert!(stderr(&out).contains("nonexistent.model"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("nonexistent.model"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -554,7 +575,7 @@ fn a_corrupted_model_file_exits_2_with_the_reason() {
     std::fs::write(&path, &bytes).unwrap();
     for args in [&["classify", "hello"][..], &["model", "inspect"]] {
         let mut full = vec!["--model".as_ref(), path.as_os_str()];
-        full.extend(args.iter().map(|a| a.as_ref()));
+        full.extend(args.iter().map(std::ffi::OsStr::new));
         let out = run(&full);
         assert_eq!(code(&out), 2, "{args:?}");
         assert!(out.stdout.is_empty());
@@ -670,7 +691,7 @@ fn train_writes_a_model_that_classify_and_eval_use() {
 
     let with_model = |args: &[&str]| {
         let mut full = vec!["--model".as_ref(), model.as_os_str()];
-        full.extend(args.iter().map(|a| a.as_ref()));
+        full.extend(args.iter().map(std::ffi::OsStr::new));
         run(&full)
     };
     let out = with_model(&["classify", "--json", "what a pathetic stupid idiot"]);
@@ -699,13 +720,7 @@ fn train_writes_a_model_that_classify_and_eval_use() {
     assert_eq!(train_rows, 63 - 12, "rows of the train split only");
     assert!(training_data.contains(&train_rows.to_string()));
 
-    let out = with_model(&[
-        "eval",
-        data.to_str().unwrap(),
-        "--split",
-        "test",
-        "--json",
-    ]);
+    let out = with_model(&["eval", data.to_str().unwrap(), "--split", "test", "--json"]);
     assert_ok(&out, "eval --json");
     let e: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(e["n"], 12);
@@ -718,14 +733,20 @@ fn train_writes_a_model_that_classify_and_eval_use() {
     for label in LABELS {
         let c = &e["per_class"][label];
         for key in ["precision", "recall", "f1"] {
-            let x = c[key].as_f64().unwrap_or_else(|| panic!("{label}.{key} in {e}"));
+            let x = c[key]
+                .as_f64()
+                .unwrap_or_else(|| panic!("{label}.{key} in {e}"));
             assert!((0.0..=1.0).contains(&x));
         }
         f1_sum += c["f1"].as_f64().unwrap();
         support += c["support"].as_u64().unwrap();
         let row = &e["confusion"][label];
         let row_sum: u64 = LABELS.iter().map(|p| row[p].as_u64().unwrap()).sum();
-        assert_eq!(row_sum, c["support"].as_u64().unwrap(), "confusion row {label}");
+        assert_eq!(
+            row_sum,
+            c["support"].as_u64().unwrap(),
+            "confusion row {label}"
+        );
     }
     assert_eq!(support, 12);
     assert!((e["macro_f1"].as_f64().unwrap() - f1_sum / 3.0).abs() < 1e-9);
@@ -787,7 +808,11 @@ fn eval_reports_a_bad_label_with_file_and_line() {
 fn eval_and_train_refuse_missing_or_empty_input() {
     let out = run(&["eval", "no-such-data.jsonl"]);
     assert_eq!(code(&out), 2);
-    assert!(stderr(&out).contains("no-such-data.jsonl"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no-such-data.jsonl"),
+        "{}",
+        stderr(&out)
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let data = write_small_corpus(dir.path());

@@ -83,7 +83,11 @@ fn encode_body(body: &Body) -> Vec<u8> {
 fn from_bytes_then_to_bytes_is_the_identity() {
     let c = Classifier::embedded().unwrap();
     let bytes = c.to_bytes();
-    assert_eq!(bytes, embedded(), "re-encoding the embedded model changes it");
+    assert_eq!(
+        bytes,
+        embedded(),
+        "re-encoding the embedded model changes it"
+    );
     let again = Classifier::from_bytes(&bytes).unwrap();
     assert_eq!(again.to_bytes(), bytes);
 }
@@ -105,7 +109,11 @@ fn save_then_load_gives_identical_bytes_and_verdicts() {
         "",
         "日本語 👍 <b>bold</b> &amp; 42",
     ] {
-        assert_eq!(loaded.classify_text(text), c.classify_text(text), "{text:?}");
+        assert_eq!(
+            loaded.classify_text(text),
+            c.classify_text(text),
+            "{text:?}"
+        );
     }
     // Only the model file is left: no temporary file beside it.
     let names: Vec<String> = std::fs::read_dir(dir.path())
@@ -304,7 +312,12 @@ fn flipped_bits_in_the_header_are_caught() {
 
 #[test]
 fn wrong_magic_is_refused() {
-    for magic in [*b"CSIEVEMX", *b"csievemd", *b"\0\0\0\0\0\0\0\0", *b"PK\x03\x04abcd"] {
+    for magic in [
+        *b"CSIEVEMX",
+        *b"csievemd",
+        *b"\0\0\0\0\0\0\0\0",
+        *b"PK\x03\x04abcd",
+    ] {
         let mut bytes = embedded().to_vec();
         bytes[..8].copy_from_slice(&magic);
         assert!(matches!(decode(&bytes), Err(ModelError::BadMagic)));
@@ -707,7 +720,10 @@ fn learn_then_forget_restores_the_model_byte_for_byte() {
     let mut c = original.clone();
     let comments = [
         (
-            Comment::new("x1", "You are a clueless idiot, crawl back under your rock."),
+            Comment::new(
+                "x1",
+                "You are a clueless idiot, crawl back under your rock.",
+            ),
             Label::Abusive,
         ),
         (
@@ -722,7 +738,10 @@ fn learn_then_forget_restores_the_model_byte_for_byte() {
             Label::Substantive,
         ),
         (Comment::new("x4", ""), Label::Substantive),
-        (Comment::new("x5", "zzzqqq unknownword only"), Label::Abusive),
+        (
+            Comment::new("x5", "zzzqqq unknownword only"),
+            Label::Abusive,
+        ),
     ];
     for (comment, label) in &comments {
         c.learn(comment, *label).unwrap();

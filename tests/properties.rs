@@ -146,8 +146,23 @@ proptest! {
 #[test]
 fn thread_count_does_not_change_a_large_batch() {
     let words = [
-        "idiot", "budget", "council", "subscribe", "http://spam.biz/x", "<b>bold</b>", "taxes",
-        "moron", "garden", "tomatoes", "&amp;", "日本", "👍", "free", "gift", "cards", "you",
+        "idiot",
+        "budget",
+        "council",
+        "subscribe",
+        "http://spam.biz/x",
+        "<b>bold</b>",
+        "taxes",
+        "moron",
+        "garden",
+        "tomatoes",
+        "&amp;",
+        "日本",
+        "👍",
+        "free",
+        "gift",
+        "cards",
+        "you",
     ];
     let texts: Vec<String> = (0..3000)
         .map(|i: usize| {
@@ -220,9 +235,30 @@ fn one_megabyte_of_a_repeated_word() {
 #[test]
 fn five_megabytes_of_random_words() {
     let words = [
-        "the", "council", "budget", "idiot", "subscribe", "channel", "tomatoes", "frost", "www.spam.biz",
-        "moron", "taxes", "renters", "light-rail", "&amp;", "<p>", "</p>", "2024", "👉", "日本",
-        "café", "don't", "f*ck", "@bob", "me@example.com",
+        "the",
+        "council",
+        "budget",
+        "idiot",
+        "subscribe",
+        "channel",
+        "tomatoes",
+        "frost",
+        "www.spam.biz",
+        "moron",
+        "taxes",
+        "renters",
+        "light-rail",
+        "&amp;",
+        "<p>",
+        "</p>",
+        "2024",
+        "👉",
+        "日本",
+        "café",
+        "don't",
+        "f*ck",
+        "@bob",
+        "me@example.com",
     ];
     let mut state = 0x2545_F491_4F6C_DD1Du64;
     let mut text = String::with_capacity(5 << 20);
@@ -302,7 +338,14 @@ fn adversarial_unclosed_tags_stay_fast() {
 
 #[test]
 fn empty_and_blank_texts_get_the_prior() {
-    for text in ["", " ", "\n\t", "\u{200B}\u{FEFF}", "<p></p>", "!!! ... ???"] {
+    for text in [
+        "",
+        " ",
+        "\n\t",
+        "\u{200B}\u{FEFF}",
+        "<p></p>",
+        "!!! ... ???",
+    ] {
         let v = classifier().classify_text(text);
         assert_eq!(check_verdict(&v), Ok(()), "{text:?}");
     }
