@@ -94,25 +94,35 @@ impl Normalizer {
             text = &scratch.html;
         }
         scratch.folded.clear();
-        if text.is_ascii() {
-            scratch.folded.reserve(text.len());
-            scratch
-                .folded
-                .extend(text.bytes().map(|b| b.to_ascii_lowercase() as char));
+        let ascii = text.is_ascii();
+        if ascii {
+            scratch.folded.push_str(text);
+            scratch.folded.make_ascii_lowercase();
         } else {
             fold_unicode(text, &mut scratch.folded);
         }
-        for chunk in scratch.folded.split(char::is_whitespace) {
+        let mut emit = |chunk: &str| {
             if chunk.is_empty() {
-                continue;
+                return;
             }
             if !out.is_empty() {
                 out.push(' ');
             }
-            if self.config.placeholders && replace_special(chunk, out) {
-                continue;
+            let maybe_special = chunk
+                .bytes()
+                .any(|b| matches!(b, b'.' | b'@' | b':' | b'/'));
+            if self.config.placeholders && maybe_special && replace_special(chunk, out) {
+                return;
             }
             copy_word(chunk, self.config, out);
+        };
+        if ascii {
+            scratch.folded.split_ascii_whitespace().for_each(&mut emit);
+        } else {
+            scratch
+                .folded
+                .split(char::is_whitespace)
+                .for_each(&mut emit);
         }
     }
 }
@@ -252,17 +262,28 @@ fn is_ignorable(c: char) -> bool {
         | '\u{E0100}'..='\u{E01EF}')
 }
 
-/// NFKC plus case folding, dropping ignorable characters.
+/// NFKC plus case folding, dropping ignorable characters. Text that is already in NFKC (most
+/// text: curly quotes and accented letters in composed form are) skips the normalization.
 fn fold_unicode(text: &str, out: &mut String) {
     out.reserve(text.len());
-    for c in text.chars().filter(|&c| !is_ignorable(c)).nfkc() {
-        match c {
-            'ß' | 'ẞ' => out.push_str("ss"),
-            'ς' => out.push('σ'),
-            '\u{2018}' | '\u{2019}' | '\u{02BC}' | '\u{2032}' => out.push('\''),
-            c if c.is_ascii() => out.push(c.to_ascii_lowercase()),
-            c => out.extend(c.to_lowercase()),
-        }
+    let kept = text.chars().filter(|&c| !is_ignorable(c));
+    if unicode_normalization::is_nfkc_quick(kept.clone())
+        == unicode_normalization::IsNormalized::Yes
+    {
+        kept.for_each(|c| push_folded(c, out));
+    } else {
+        kept.nfkc().for_each(|c| push_folded(c, out));
+    }
+}
+
+/// Appends the case-folded form of one character.
+fn push_folded(c: char, out: &mut String) {
+    match c {
+        'ß' | 'ẞ' => out.push_str("ss"),
+        'ς' => out.push('σ'),
+        '\u{2018}' | '\u{2019}' | '\u{02BC}' | '\u{2032}' => out.push('\''),
+        c if c.is_ascii() => out.push(c.to_ascii_lowercase()),
+        c => out.extend(c.to_lowercase()),
     }
 }
 
@@ -346,7 +367,18 @@ fn is_word_char(c: char) -> bool {
 }
 
 /// Copies a plain chunk: numbers that stand alone become `_num_`, letter runs are squashed.
+/// ASCII with no digit and no letter repeated three times: nothing for `copy_word` to change.
+fn is_plain_ascii_word(chunk: &str) -> bool {
+    let bytes = chunk.as_bytes();
+    bytes.iter().all(|&b| b.is_ascii() && !b.is_ascii_digit())
+        && !bytes.windows(3).any(|w| w[0] == w[1] && w[1] == w[2])
+}
+
 fn copy_word(chunk: &str, config: NormalizerConfig, out: &mut String) {
+    if is_plain_ascii_word(chunk) {
+        out.push_str(chunk);
+        return;
+    }
     let mut chars = chunk.char_indices().peekable();
     let mut prev: Option<char> = None;
     let mut run = 0usize;
