@@ -34,6 +34,7 @@ mod comment;
 pub mod corpus;
 mod eval;
 mod features;
+pub mod input;
 mod label;
 mod model;
 pub mod model_file;

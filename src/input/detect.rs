@@ -1,0 +1,122 @@
+//! Telling the format of an input from its first bytes (and, failing that, its name).
+
+use super::Format;
+
+/// The format of an input whose first bytes (after decompression) are `head`; `name` (a file
+/// name) breaks ties. `None` when neither tells.
+///
+/// ```
+/// use comment_sieve::input::{detect_format, Format};
+/// assert_eq!(detect_format(b"<?xml version=\"1.0\"?><disqus xmlns=\"http://disqus.com\">", "x"), Some(Format::Disqus));
+/// assert_eq!(detect_format(br#"{"id":"t1_a","body":"hi","link_id":"t3_b"}"#, "x"), Some(Format::Reddit));
+/// assert_eq!(detect_format(br#"{"id":"1","text":"hi"}"#, "x"), Some(Format::Jsonl));
+/// assert_eq!(detect_format(b"id,text\n1,hi\n", "x"), Some(Format::Csv));
+/// ```
+pub fn detect_format(head: &[u8], name: &str) -> Option<Format> {
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let start = head.iter().position(|b| !b.is_ascii_whitespace());
+    let by_name = format_from_name(name);
+    let Some(start) = start else {
+        return by_name;
+    };
+    let body = &head[start..];
+    match body[0] {
+        b'<' => xml_flavour(body).or(by_name.filter(|f| is_xml(*f))),
+        b'{' => Some(json_flavour(body)),
+        _ => match by_name {
+            Some(f) if !is_xml(f) => Some(f),
+            _ if looks_like_csv(body) => Some(Format::Csv),
+            _ => None,
+        },
+    }
+}
+
+fn is_xml(format: Format) -> bool {
+    matches!(format, Format::Wxr | Format::Disqus | Format::Blogger)
+}
+
+fn format_from_name(name: &str) -> Option<Format> {
+    let lower = name.to_ascii_lowercase();
+    let lower = lower
+        .strip_suffix(".gz")
+        .or_else(|| lower.strip_suffix(".zst"))
+        .unwrap_or(&lower);
+    let ext = lower.rsplit('.').next()?;
+    match ext {
+        "jsonl" | "ndjson" | "json" => Some(Format::Jsonl),
+        "csv" | "tsv" => Some(Format::Csv),
+        _ => None,
+    }
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+fn xml_flavour(body: &[u8]) -> Option<Format> {
+    if contains(body, b"<disqus") {
+        Some(Format::Disqus)
+    } else if contains(body, b"wordpress.org/export") || contains(body, b"<wp:wxr_version") {
+        Some(Format::Wxr)
+    } else if contains(body, b"<feed")
+        && (contains(body, b"blogger") || contains(body, b"schemas.google.com"))
+    {
+        Some(Format::Blogger)
+    } else {
+        None
+    }
+}
+
+/// Pushshift comments have `body` plus `link_id` or `subreddit`; anything else is plain JSONL.
+fn json_flavour(body: &[u8]) -> Format {
+    let first_line = body.split(|&b| b == b'\n').next().unwrap_or(body);
+    let keys: Vec<String> =
+        match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(first_line) {
+            Ok(map) => map.keys().cloned().collect(),
+            Err(_) => {
+                // A first line longer than the peeked head: look for the keys as text.
+                let has = |k: &[u8]| contains(first_line, k);
+                if has(b"\"body\"") && (has(b"\"link_id\"") || has(b"\"subreddit\"")) {
+                    return Format::Reddit;
+                }
+                return Format::Jsonl;
+            }
+        };
+    let has = |k: &str| keys.iter().any(|x| x == k);
+    if has("body") && (has("link_id") || has("subreddit")) && !has("text") {
+        Format::Reddit
+    } else {
+        Format::Jsonl
+    }
+}
+
+fn looks_like_csv(body: &[u8]) -> bool {
+    let first_line = body.split(|&b| b == b'\n').next().unwrap_or(body);
+    first_line.contains(&b',') || first_line.contains(&b'\t') || first_line.contains(&b';')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_exports() {
+        let wxr = b"\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n<rss version=\"2.0\" xmlns:wp=\"http://wordpress.org/export/1.2/\">";
+        assert_eq!(detect_format(wxr, "export.xml"), Some(Format::Wxr));
+        let blogger = b"<?xml version='1.0' encoding='UTF-8'?><feed xmlns='http://www.w3.org/2005/Atom' xmlns:blogger='http://schemas.google.com/blogger/2018'>";
+        assert_eq!(detect_format(blogger, "blog.atom"), Some(Format::Blogger));
+        assert_eq!(detect_format(b"<html><body>", "page.html"), None);
+        assert_eq!(detect_format(b"", "empty.jsonl"), Some(Format::Jsonl));
+        assert_eq!(detect_format(b"   ", "empty"), None);
+        assert_eq!(detect_format(b"hello world", "notes.txt"), None);
+        assert_eq!(
+            detect_format(b"{\"body\": \"x", "rc.ndjson"),
+            Some(Format::Jsonl)
+        );
+        assert_eq!(
+            detect_format(b"{\"body\": \"x\", \"subreddit\": \"a", "rc"),
+            Some(Format::Reddit)
+        );
+    }
+}

@@ -1,0 +1,249 @@
+//! JSONL: one JSON object per line, with configurable field names.
+
+use super::lines::Lines;
+use super::{ByteStream, ExportFields, FieldMap, Record, RecordError, RecordResult};
+use crate::comment::{Comment, Post};
+use crate::label::Label;
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+use std::fmt;
+use std::sync::Arc;
+
+/// Reads JSONL records; see [`FieldMap`] for the field names.
+pub(crate) struct JsonlReader {
+    lines: Lines,
+    fields: FieldMap,
+}
+
+impl JsonlReader {
+    pub fn new(stream: ByteStream, source: Arc<str>, fields: FieldMap) -> Self {
+        JsonlReader {
+            lines: Lines::new(stream, source),
+            fields,
+        }
+    }
+}
+
+impl Iterator for JsonlReader {
+    type Item = RecordResult;
+
+    fn next(&mut self) -> Option<RecordResult> {
+        let line = match self.lines.next()? {
+            Ok(line) => line,
+            Err((position, reason)) => {
+                return Some(Err(RecordError {
+                    position,
+                    id: None,
+                    reason,
+                }));
+            }
+        };
+        let position = self.lines.position(&line);
+        Some(
+            parse_object(&line.bytes, &self.fields, line.number)
+                .map_err(|(id, reason)| RecordError {
+                    position: position.clone(),
+                    id,
+                    reason,
+                })
+                .map(|(comment, export)| Record {
+                    comment,
+                    position,
+                    export,
+                    skip: None,
+                }),
+        )
+    }
+}
+
+/// A JSON scalar, as text.
+#[derive(Debug)]
+enum Scalar {
+    Text(String),
+    Null,
+    Other(&'static str),
+}
+
+impl<'de> de::Deserialize<'de> for Scalar {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Scalar;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string, number, boolean or null")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Scalar, E> {
+                Ok(Scalar::Text(v.to_owned()))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Scalar, E> {
+                Ok(Scalar::Text(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Scalar, E> {
+                Ok(Scalar::Text(v.to_string()))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Scalar, E> {
+                Ok(Scalar::Text(v.to_string()))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Scalar, E> {
+                Ok(Scalar::Text(v.to_string()))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Scalar, E> {
+                Ok(Scalar::Text(v.to_string()))
+            }
+            fn visit_unit<E>(self) -> Result<Scalar, E> {
+                Ok(Scalar::Null)
+            }
+            fn visit_none<E>(self) -> Result<Scalar, E> {
+                Ok(Scalar::Null)
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut a: A) -> Result<Scalar, A::Error> {
+                while a.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Scalar::Other("an array"))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Scalar, A::Error> {
+                while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Scalar::Other("an object"))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(Default)]
+struct Fields {
+    id: Option<Scalar>,
+    text: Option<Scalar>,
+    post_id: Option<Scalar>,
+    post_title: Option<Scalar>,
+    post_body: Option<Scalar>,
+    parent_id: Option<Scalar>,
+    author: Option<Scalar>,
+    label: Option<Scalar>,
+    split: Option<Scalar>,
+}
+
+struct ObjectSeed<'f>(&'f FieldMap);
+
+impl<'de> DeserializeSeed<'de> for ObjectSeed<'_> {
+    type Value = Fields;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Fields, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ObjectSeed<'_> {
+    type Value = Fields;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Fields, A::Error> {
+        let names = self.0;
+        let mut out = Fields::default();
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            let slot = if key == names.text {
+                &mut out.text
+            } else if key == names.id {
+                &mut out.id
+            } else if key == names.post_id {
+                &mut out.post_id
+            } else if key == names.post_title {
+                &mut out.post_title
+            } else if key == names.post_body {
+                &mut out.post_body
+            } else if key == names.parent_id {
+                &mut out.parent_id
+            } else if key == names.author {
+                &mut out.author
+            } else if key == names.label {
+                &mut out.label
+            } else if key == names.split {
+                &mut out.split
+            } else {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            };
+            *slot = Some(map.next_value::<Scalar>()?);
+        }
+        Ok(out)
+    }
+}
+
+/// A string field: absent and null are `None`; arrays and objects are errors.
+fn text_field(name: &str, value: Option<Scalar>) -> Result<Option<String>, String> {
+    match value {
+        None | Some(Scalar::Null) => Ok(None),
+        Some(Scalar::Text(s)) => Ok(Some(s)),
+        Some(Scalar::Other(what)) => {
+            Err(format!("field `{name}` is {what}, not a string or number"))
+        }
+    }
+}
+
+/// Parses one JSON object into a comment and its export fields. Errors carry the id when it
+/// could be read. `line` names comments that have no id (`line-N`).
+pub(crate) fn parse_object(
+    bytes: &[u8],
+    names: &FieldMap,
+    line: u64,
+) -> Result<(Comment<'static>, ExportFields), (Option<String>, String)> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        (
+            None,
+            format!("invalid UTF-8 at byte {} of the line", e.valid_up_to()),
+        )
+    })?;
+    let mut de = serde_json::Deserializer::from_str(text);
+    let fields = ObjectSeed(names)
+        .deserialize(&mut de)
+        .and_then(|f| de.end().map(|()| f))
+        .map_err(|e| (None, format!("invalid JSON: {e}")))?;
+    let id = text_field(&names.id, fields.id).map_err(|e| (None, e))?;
+    let err = |reason: String| (id.clone(), reason);
+    let body = match fields.text {
+        Some(Scalar::Text(s)) => s,
+        None | Some(Scalar::Null) => return Err(err(format!("field `{}` is missing", names.text))),
+        Some(_) => return Err(err(format!("field `{}` must be a string", names.text))),
+    };
+    let label = text_field(&names.label, fields.label)
+        .map_err(err)?
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            l.parse::<Label>()
+                .map_err(|e| err(format!("field `{}`: {e}", names.label)))
+        })
+        .transpose()?;
+    let split = text_field(&names.split, fields.split).map_err(err)?;
+    let post_id = text_field(&names.post_id, fields.post_id)
+        .map_err(err)?
+        .filter(|s| !s.is_empty());
+    let post_title = text_field(&names.post_title, fields.post_title).map_err(err)?;
+    let post_body = text_field(&names.post_body, fields.post_body).map_err(err)?;
+    let parent_id = text_field(&names.parent_id, fields.parent_id)
+        .map_err(err)?
+        .filter(|s| !s.is_empty());
+    let author = text_field(&names.author, fields.author).map_err(err)?;
+    let post = (post_id.is_some() || post_title.is_some() || post_body.is_some()).then(|| {
+        Arc::new(Post {
+            id: post_id.map(Into::into),
+            title: post_title.map(Into::into),
+            body: post_body.map(Into::into),
+        })
+    });
+    let comment = Comment {
+        id: id.unwrap_or_else(|| format!("line-{line}")).into(),
+        text: body.into(),
+        post,
+        parent_id: parent_id.map(Into::into),
+        author: author.map(Into::into),
+    };
+    Ok((
+        comment,
+        ExportFields {
+            label,
+            split,
+            ..ExportFields::default()
+        },
+    ))
+}

@@ -1,0 +1,378 @@
+//! Reading comments from platform exports and data files, as streams of [`Record`]s.
+//!
+//! Every reader yields exactly one item per comment it finds: a [`Record`] (a comment with its
+//! post and thread context, plus what the export says about its moderation) or a
+//! [`RecordError`] that says where (file, line or byte offset, element path) and why. Readers
+//! stream: memory stays bounded whatever the size of the input.
+//!
+//! [`open`] detects the format from the content (and the file name), and reads gzip and zstd
+//! input transparently.
+//!
+//! ```
+//! use comment_sieve::input::{open, Format, InputOptions};
+//! let input = open(Some("fixtures/comments.jsonl".as_ref()), &InputOptions::default()).unwrap();
+//! assert_eq!(input.format(), Format::Jsonl);
+//! let records: Vec<_> = input.collect();
+//! assert_eq!(records.len(), 10);
+//! assert_eq!(records[0].as_ref().unwrap().comment.id, "101");
+//! ```
+
+mod blogger;
+mod detect;
+mod disqus;
+mod jsonl;
+mod lines;
+mod wxr;
+
+pub use detect::detect_format;
+
+use crate::comment::Comment;
+use crate::label::Label;
+use serde::Serialize;
+use std::fmt;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::sync::Arc;
+
+/// An input format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    /// One JSON object per line.
+    Jsonl,
+    /// Comma-separated values with a header row.
+    Csv,
+    /// WordPress eXtended RSS export.
+    Wxr,
+    /// Disqus XML export.
+    Disqus,
+    /// Blogger Atom export.
+    Blogger,
+    /// Reddit comments as Pushshift NDJSON.
+    Reddit,
+}
+
+impl Format {
+    /// Every format.
+    pub const ALL: [Format; 6] = [
+        Format::Jsonl,
+        Format::Csv,
+        Format::Wxr,
+        Format::Disqus,
+        Format::Blogger,
+        Format::Reddit,
+    ];
+
+    /// The name used on the command line and in summaries.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Jsonl => "jsonl",
+            Format::Csv => "csv",
+            Format::Wxr => "wxr",
+            Format::Disqus => "disqus",
+            Format::Blogger => "blogger",
+            Format::Reddit => "reddit",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.as_str() == s)
+            .ok_or_else(|| {
+                format!("unknown format {s:?}: expected jsonl, csv, wxr, disqus, blogger or reddit")
+            })
+    }
+}
+
+/// Where a record is in its input.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Position {
+    /// The file name, or `<stdin>`.
+    pub source: Arc<str>,
+    /// 1-based line, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    /// Byte offset in the (decompressed) input, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub byte: Option<u64>,
+    /// Element path in an XML export, such as `rss/channel/item[3]/wp:comment[2]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub element: Option<String>,
+}
+
+impl Position {
+    /// A position with only a source.
+    pub fn new(source: Arc<str>) -> Self {
+        Position {
+            source,
+            line: None,
+            byte: None,
+            element: None,
+        }
+    }
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.source)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        if let Some(byte) = self.byte {
+            write!(f, " (byte {byte})")?;
+        }
+        if let Some(element) = &self.element {
+            write!(f, " at {element}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Why a comment is reported but not classified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Skip {
+    /// Deleted by its author or the platform (Reddit `[deleted]`).
+    Deleted,
+    /// Removed by moderators (Reddit `[removed]`).
+    Removed,
+}
+
+/// What an export says about a comment's moderation, for evaluating against or training on a
+/// site's own history.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ExportFields {
+    /// WordPress `wp:comment_approved`: `1`, `0`, `spam` or `trash`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approved: Option<String>,
+    /// WordPress `akismet_result` comment meta: `true` (spam) or `false`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub akismet_result: Option<String>,
+    /// WordPress `wp:comment_type`: `comment`, `pingback`, `trackback`, …
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment_type: Option<String>,
+    /// Disqus `isSpam`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_spam: Option<bool>,
+    /// Disqus `isDeleted`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_deleted: Option<bool>,
+    /// Reddit subreddit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subreddit: Option<String>,
+    /// A label given in the input (JSONL and CSV `label` field, or the mapped field).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<Label>,
+    /// A split name given in the input.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub split: Option<String>,
+}
+
+/// One comment read from an input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// The comment, with its post and parent when the input gives them.
+    pub comment: Comment<'static>,
+    /// Where it was found.
+    pub position: Position,
+    /// Moderation state from the export.
+    pub export: ExportFields,
+    /// Set when the comment is to be reported but not classified.
+    pub skip: Option<Skip>,
+}
+
+/// A comment that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+#[error("{position}: {reason}")]
+pub struct RecordError {
+    /// Where.
+    pub position: Position,
+    /// The comment's id, when it could be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Why.
+    pub reason: String,
+}
+
+/// One item of an input stream.
+pub type RecordResult = Result<Record, RecordError>;
+
+/// Field names for JSONL and CSV input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldMap {
+    /// Comment id (default `id`).
+    pub id: String,
+    /// Comment text (default `text`).
+    pub text: String,
+    /// Post id (default `post_id`).
+    pub post_id: String,
+    /// Post title (default `post_title`).
+    pub post_title: String,
+    /// Post body (default `post_body`).
+    pub post_body: String,
+    /// Parent comment id (default `parent_id`).
+    pub parent_id: String,
+    /// Author (default `author`).
+    pub author: String,
+    /// Label (default `label`).
+    pub label: String,
+    /// Split (default `split`).
+    pub split: String,
+}
+
+impl Default for FieldMap {
+    fn default() -> Self {
+        FieldMap {
+            id: "id".into(),
+            text: "text".into(),
+            post_id: "post_id".into(),
+            post_title: "post_title".into(),
+            post_body: "post_body".into(),
+            parent_id: "parent_id".into(),
+            author: "author".into(),
+            label: "label".into(),
+            split: "split".into(),
+        }
+    }
+}
+
+/// How to read an input.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InputOptions {
+    /// The format; `None` detects it from the content and the file name.
+    pub format: Option<Format>,
+    /// Field names for JSONL and CSV.
+    pub fields: FieldMap,
+}
+
+/// Why an input can't be opened at all.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    /// The file can't be opened or read.
+    #[error("{source_name}: {error}")]
+    Io {
+        /// The file name.
+        source_name: String,
+        /// The I/O error.
+        error: std::io::Error,
+    },
+    /// The format can't be told from the content.
+    #[error("{0}: cannot tell the input format; give it with --format")]
+    UnknownFormat(String),
+}
+
+/// The boxed byte stream readers read from.
+pub type ByteStream = Box<dyn BufRead + Send>;
+
+/// An open input: its detected format and its stream of records.
+pub struct Input {
+    format: Format,
+    source: Arc<str>,
+    records: Box<dyn Iterator<Item = RecordResult> + Send>,
+}
+
+impl Input {
+    /// The format being read.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// The source name (file name or `<stdin>`).
+    pub fn source(&self) -> &Arc<str> {
+        &self.source
+    }
+}
+
+impl Iterator for Input {
+    type Item = RecordResult;
+
+    fn next(&mut self) -> Option<RecordResult> {
+        self.records.next()
+    }
+}
+
+/// Opens a file (`None` or `-` for standard input), decompressing gzip or zstd, detecting the
+/// format unless `options` gives it.
+pub fn open(path: Option<&Path>, options: &InputOptions) -> Result<Input, InputError> {
+    let (name, raw): (Arc<str>, Box<dyn Read + Send>) = match path {
+        None => ("<stdin>".into(), Box::new(std::io::stdin())),
+        Some(p) if p == Path::new("-") => ("<stdin>".into(), Box::new(std::io::stdin())),
+        Some(p) => {
+            let file = std::fs::File::open(p).map_err(|error| InputError::Io {
+                source_name: p.display().to_string(),
+                error,
+            })?;
+            (p.display().to_string().into(), Box::new(file))
+        }
+    };
+    from_reader(raw, name, options)
+}
+
+/// Reads records from any byte stream; `name` is used in positions.
+pub fn from_reader(
+    raw: Box<dyn Read + Send>,
+    name: Arc<str>,
+    options: &InputOptions,
+) -> Result<Input, InputError> {
+    let io = |error| InputError::Io {
+        source_name: name.to_string(),
+        error,
+    };
+    let mut stream = decompress(raw).map_err(io)?;
+    let format = match options.format {
+        Some(f) => f,
+        None => {
+            let head = stream.fill_buf().map_err(io)?;
+            detect_format(head, &name).ok_or_else(|| InputError::UnknownFormat(name.to_string()))?
+        }
+    };
+    let records: Box<dyn Iterator<Item = RecordResult> + Send> = match format {
+        Format::Jsonl => Box::new(jsonl::JsonlReader::new(
+            stream,
+            name.clone(),
+            options.fields.clone(),
+        )),
+        Format::Wxr => wxr::read(stream, name.clone()),
+        Format::Disqus => disqus::read(stream, name.clone()),
+        Format::Blogger => blogger::read(stream, name.clone()),
+        other => Box::new(std::iter::once(Err(RecordError {
+            position: Position::new(name.clone()),
+            id: None,
+            reason: format!("the {other} reader is not available yet"),
+        }))),
+    };
+    Ok(Input {
+        format,
+        source: name,
+        records,
+    })
+}
+
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+
+/// Wraps the stream in a gzip or zstd decoder when its first bytes say so.
+fn decompress(raw: Box<dyn Read + Send>) -> std::io::Result<ByteStream> {
+    let mut buffered = BufReader::with_capacity(1 << 16, raw);
+    let head = buffered.fill_buf()?;
+    if head.starts_with(&GZIP_MAGIC) {
+        let decoder = flate2::bufread::MultiGzDecoder::new(buffered);
+        return Ok(Box::new(BufReader::with_capacity(1 << 16, decoder)));
+    }
+    if head.starts_with(&ZSTD_MAGIC) {
+        let decoder = zstd::stream::read::Decoder::with_buffer(buffered)?;
+        return Ok(Box::new(BufReader::with_capacity(1 << 16, decoder)));
+    }
+    Ok(Box::new(buffered))
+}

@@ -1,0 +1,16 @@
+//! Reader for the wxr export format (not written yet).
+
+use super::{ByteStream, Position, RecordError, RecordResult};
+use std::sync::Arc;
+
+/// Reads the comments of a wxr export.
+pub(crate) fn read(
+    _stream: ByteStream,
+    source: Arc<str>,
+) -> Box<dyn Iterator<Item = RecordResult> + Send> {
+    Box::new(std::iter::once(Err(RecordError {
+        position: Position::new(source),
+        id: None,
+        reason: "the wxr reader is not available yet".into(),
+    })))
+}
