@@ -57,7 +57,7 @@ impl Iterator for JsonlReader {
 
 /// A JSON scalar, as text.
 #[derive(Debug)]
-enum Scalar {
+pub(crate) enum Scalar {
     Text(String),
     Null,
     Other(&'static str),
@@ -108,70 +108,52 @@ impl<'de> de::Deserialize<'de> for Scalar {
     }
 }
 
-#[derive(Default)]
-struct Fields {
-    id: Option<Scalar>,
-    text: Option<Scalar>,
-    post_id: Option<Scalar>,
-    post_title: Option<Scalar>,
-    post_body: Option<Scalar>,
-    parent_id: Option<Scalar>,
-    author: Option<Scalar>,
-    label: Option<Scalar>,
-    split: Option<Scalar>,
-}
+/// Picks the values of the named fields out of one JSON object, in the order of `names`,
+/// skipping every other field without building it.
+pub(crate) struct FieldPicker<'n>(pub &'n [&'n str]);
 
-struct ObjectSeed<'f>(&'f FieldMap);
+impl<'de> DeserializeSeed<'de> for FieldPicker<'_> {
+    type Value = Vec<Option<Scalar>>;
 
-impl<'de> DeserializeSeed<'de> for ObjectSeed<'_> {
-    type Value = Fields;
-
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Fields, D::Error> {
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for ObjectSeed<'_> {
-    type Value = Fields;
+impl<'de> Visitor<'de> for FieldPicker<'_> {
+    type Value = Vec<Option<Scalar>>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a JSON object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Fields, A::Error> {
-        let names = self.0;
-        let mut out = Fields::default();
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out: Vec<Option<Scalar>> = self.0.iter().map(|_| None).collect();
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            let slot = if key == names.text {
-                &mut out.text
-            } else if key == names.id {
-                &mut out.id
-            } else if key == names.post_id {
-                &mut out.post_id
-            } else if key == names.post_title {
-                &mut out.post_title
-            } else if key == names.post_body {
-                &mut out.post_body
-            } else if key == names.parent_id {
-                &mut out.parent_id
-            } else if key == names.author {
-                &mut out.author
-            } else if key == names.label {
-                &mut out.label
-            } else if key == names.split {
-                &mut out.split
-            } else {
-                map.next_value::<IgnoredAny>()?;
-                continue;
-            };
-            *slot = Some(map.next_value::<Scalar>()?);
+            match self.0.iter().position(|n| *n == key) {
+                Some(i) => out[i] = Some(map.next_value::<Scalar>()?),
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
         }
         Ok(out)
     }
 }
 
+/// Parses one line as a JSON object and picks `names` from it.
+pub(crate) fn pick_fields(bytes: &[u8], names: &[&str]) -> Result<Vec<Option<Scalar>>, String> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| format!("invalid UTF-8 at byte {} of the line", e.valid_up_to()))?;
+    let mut de = serde_json::Deserializer::from_str(text);
+    FieldPicker(names)
+        .deserialize(&mut de)
+        .and_then(|f| de.end().map(|()| f))
+        .map_err(|e| format!("invalid JSON: {e}"))
+}
+
 /// A string field: absent and null are `None`; arrays and objects are errors.
-fn text_field(name: &str, value: Option<Scalar>) -> Result<Option<String>, String> {
+pub(crate) fn text_field(name: &str, value: Option<Scalar>) -> Result<Option<String>, String> {
     match value {
         None | Some(Scalar::Null) => Ok(None),
         Some(Scalar::Text(s)) => Ok(Some(s)),
@@ -188,25 +170,45 @@ pub(crate) fn parse_object(
     names: &FieldMap,
     line: u64,
 ) -> Result<(Comment<'static>, ExportFields), (Option<String>, String)> {
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        (
-            None,
-            format!("invalid UTF-8 at byte {} of the line", e.valid_up_to()),
-        )
-    })?;
-    let mut de = serde_json::Deserializer::from_str(text);
-    let fields = ObjectSeed(names)
-        .deserialize(&mut de)
-        .and_then(|f| de.end().map(|()| f))
-        .map_err(|e| (None, format!("invalid JSON: {e}")))?;
-    let id = text_field(&names.id, fields.id).map_err(|e| (None, e))?;
+    let picked = pick_fields(
+        bytes,
+        &[
+            &names.id,
+            &names.text,
+            &names.post_id,
+            &names.post_title,
+            &names.post_body,
+            &names.parent_id,
+            &names.author,
+            &names.label,
+            &names.split,
+        ],
+    )
+    .map_err(|e| (None, e))?;
+    let Ok(
+        [
+            id,
+            text,
+            post_id,
+            post_title,
+            post_body,
+            parent_id,
+            author,
+            label,
+            split,
+        ],
+    ) = <[Option<Scalar>; 9]>::try_from(picked)
+    else {
+        return Err((None, "internal error: field count".into()));
+    };
+    let id = text_field(&names.id, id).map_err(|e| (None, e))?;
     let err = |reason: String| (id.clone(), reason);
-    let body = match fields.text {
+    let body = match text {
         Some(Scalar::Text(s)) => s,
         None | Some(Scalar::Null) => return Err(err(format!("field `{}` is missing", names.text))),
         Some(_) => return Err(err(format!("field `{}` must be a string", names.text))),
     };
-    let label = text_field(&names.label, fields.label)
+    let label = text_field(&names.label, label)
         .map_err(err)?
         .filter(|l| !l.is_empty())
         .map(|l| {
@@ -214,16 +216,16 @@ pub(crate) fn parse_object(
                 .map_err(|e| err(format!("field `{}`: {e}", names.label)))
         })
         .transpose()?;
-    let split = text_field(&names.split, fields.split).map_err(err)?;
-    let post_id = text_field(&names.post_id, fields.post_id)
+    let split = text_field(&names.split, split).map_err(err)?;
+    let post_id = text_field(&names.post_id, post_id)
         .map_err(err)?
         .filter(|s| !s.is_empty());
-    let post_title = text_field(&names.post_title, fields.post_title).map_err(err)?;
-    let post_body = text_field(&names.post_body, fields.post_body).map_err(err)?;
-    let parent_id = text_field(&names.parent_id, fields.parent_id)
+    let post_title = text_field(&names.post_title, post_title).map_err(err)?;
+    let post_body = text_field(&names.post_body, post_body).map_err(err)?;
+    let parent_id = text_field(&names.parent_id, parent_id)
         .map_err(err)?
         .filter(|s| !s.is_empty());
-    let author = text_field(&names.author, fields.author).map_err(err)?;
+    let author = text_field(&names.author, author).map_err(err)?;
     let post = (post_id.is_some() || post_title.is_some() || post_body.is_some()).then(|| {
         Arc::new(Post {
             id: post_id.map(Into::into),

@@ -18,10 +18,12 @@
 //! ```
 
 mod blogger;
+mod csv;
 mod detect;
 mod disqus;
 mod jsonl;
 mod lines;
+mod reddit;
 mod wxr;
 
 pub use detect::detect_format;
@@ -346,11 +348,8 @@ pub fn from_reader(
         Format::Wxr => wxr::read(stream, name.clone()),
         Format::Disqus => disqus::read(stream, name.clone()),
         Format::Blogger => blogger::read(stream, name.clone()),
-        other => Box::new(std::iter::once(Err(RecordError {
-            position: Position::new(name.clone()),
-            id: None,
-            reason: format!("the {other} reader is not available yet"),
-        }))),
+        Format::Reddit => reddit::read(stream, name.clone()),
+        Format::Csv => csv::read(stream, name.clone(), options.fields.clone()),
     };
     Ok(Input {
         format,
