@@ -1,16 +1,16 @@
-//! Reading comments from JSONL: one JSON object per line, as in the labeled corpus.
+//! Labeled data for training and evaluation, from any input format.
 //!
-//! Recognized fields: `id`, `text`, `label`, `split`, `source`, `post_id`, `post_title`,
-//! `post_body`, `parent_id`, `author`. Only `text` is required; ids may be strings or numbers.
-//! A missing `id` becomes `line-N`.
+//! Labels come from the `label` field (JSONL and CSV, as in the shared corpus), or from an
+//! export's own moderation history through a value map: for example WordPress
+//! `comment_approved` `spam` → `off_topic` and `1` → `substantive`, or Disqus `isSpam` `true` →
+//! `off_topic`.
 
-use crate::comment::{Comment, Post};
+use crate::comment::Comment;
+use crate::input::{self, ExportField, FieldMap, InputError, InputOptions, RecordError};
 use crate::label::Label;
-use serde::Deserialize;
-use std::io::BufRead;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-/// One JSONL row: a comment, with its label and split when the row has them.
+/// One JSONL row: a comment, with its label, split and source when the row has them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
     /// The comment.
@@ -35,60 +35,7 @@ pub struct RowError {
     pub reason: String,
 }
 
-/// Why a labeled file can't be read.
-#[derive(Debug, thiserror::Error)]
-pub enum CorpusError {
-    /// The file can't be read.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
-    },
-    /// A row is malformed.
-    #[error("{path}: {error}")]
-    Row {
-        /// The file.
-        path: PathBuf,
-        /// The row's error.
-        error: RowError,
-    },
-    /// A row has no label where one is needed.
-    #[error("{path}: line {line}: field `label` is missing")]
-    MissingLabel {
-        /// The file.
-        path: PathBuf,
-        /// 1-based line number.
-        line: u64,
-    },
-}
-
-#[derive(Deserialize)]
-struct RawRow {
-    id: Option<serde_json::Value>,
-    text: Option<serde_json::Value>,
-    label: Option<String>,
-    split: Option<String>,
-    source: Option<String>,
-    post_id: Option<serde_json::Value>,
-    post_title: Option<String>,
-    post_body: Option<String>,
-    parent_id: Option<serde_json::Value>,
-    author: Option<String>,
-}
-
-fn scalar_to_string(field: &str, v: serde_json::Value) -> Result<Option<String>, String> {
-    match v {
-        serde_json::Value::Null => Ok(None),
-        serde_json::Value::String(s) => Ok(Some(s)),
-        serde_json::Value::Number(n) => Ok(Some(n.to_string())),
-        serde_json::Value::Bool(b) => Ok(Some(b.to_string())),
-        _ => Err(format!("field `{field}` must be a string or a number")),
-    }
-}
-
-/// Parses one JSONL line (1-based number `line`) into a [`Row`].
+/// Parses one JSONL line (1-based number `line_no`) with the default field names.
 ///
 /// ```
 /// use comment_sieve::corpus::parse_row;
@@ -97,73 +44,27 @@ fn scalar_to_string(field: &str, v: serde_json::Value) -> Result<Option<String>,
 /// assert!(parse_row(r#"{"id": "x"}"#, 2).unwrap_err().to_string().contains("line 2"));
 /// ```
 pub fn parse_row(line: &str, line_no: u64) -> Result<Row, RowError> {
-    let raw: RawRow = serde_json::from_str(line).map_err(|e| RowError {
-        line: line_no,
-        id: None,
-        reason: format!("invalid JSON: {e}"),
-    })?;
-    let id = match raw.id {
-        Some(v) => scalar_to_string("id", v).map_err(|reason| RowError {
-            line: line_no,
-            id: None,
-            reason,
-        })?,
-        None => None,
-    };
-    let err = |reason: String| RowError {
-        line: line_no,
-        id: id.clone(),
-        reason,
-    };
-    let text = match raw.text {
-        Some(serde_json::Value::String(s)) => s,
-        Some(serde_json::Value::Null) | None => return Err(err("field `text` is missing".into())),
-        Some(_) => return Err(err("field `text` must be a string".into())),
-    };
-    let label = match raw.label.as_deref() {
-        None | Some("") => None,
-        Some(l) => Some(
-            l.parse::<Label>()
-                .map_err(|e| err(format!("field `label`: {e}")))?,
-        ),
-    };
-    let post_id = match raw.post_id {
-        Some(v) => scalar_to_string("post_id", v).map_err(err)?,
-        None => None,
-    }
-    .filter(|s| !s.is_empty());
-    let parent_id = match raw.parent_id {
-        Some(v) => scalar_to_string("parent_id", v).map_err(err)?,
-        None => None,
-    }
-    .filter(|s| !s.is_empty());
-    let post = if post_id.is_some() || raw.post_title.is_some() || raw.post_body.is_some() {
-        Some(std::sync::Arc::new(Post {
-            id: post_id.map(Into::into),
-            title: raw.post_title.map(Into::into),
-            body: raw.post_body.map(Into::into),
-        }))
-    } else {
-        None
-    };
+    let (comment, export) =
+        input::parse_jsonl_object(line.as_bytes(), &FieldMap::default(), line_no).map_err(
+            |(id, reason)| RowError {
+                line: line_no,
+                id,
+                reason,
+            },
+        )?;
     Ok(Row {
-        comment: Comment {
-            id: id.unwrap_or_else(|| format!("line-{line_no}")).into(),
-            text: text.into(),
-            post,
-            parent_id: parent_id.map(Into::into),
-            author: raw.author.map(Into::into),
-        },
-        label,
-        split: raw.split,
-        source: raw.source,
+        comment,
+        label: export.label,
+        split: export.split,
+        source: export.source,
     })
 }
 
 /// Which rows of a labeled file to use.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum SplitFilter {
     /// Every row.
+    #[default]
     All,
     /// Rows whose `split` equals this name.
     Named(String),
@@ -187,87 +88,117 @@ impl SplitFilter {
     }
 }
 
-/// Reads the labeled rows of `split` from a JSONL file. Blank lines are skipped; any malformed
-/// row, or a selected row without a label, is an error naming the file and line.
+/// Where labels come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LabelSource {
+    /// The `label` field or column; a selected row without one is an error.
+    Field,
+    /// An export field, through a map from its values to labels; rows whose value is absent or
+    /// unmapped are left out (and counted).
+    Export {
+        /// The field.
+        field: ExportField,
+        /// `(value, label)` pairs.
+        map: Vec<(String, Label)>,
+    },
+}
+
+/// How to read labeled data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabeledOptions {
+    /// Format and field names.
+    pub input: InputOptions,
+    /// Which rows.
+    pub split: SplitFilter,
+    /// Where labels come from.
+    pub labels: LabelSource,
+}
+
+impl Default for LabeledOptions {
+    fn default() -> Self {
+        LabeledOptions {
+            input: InputOptions::default(),
+            split: SplitFilter::All,
+            labels: LabelSource::Field,
+        }
+    }
+}
+
+/// Labeled rows, and how many selected comments were left out.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Labeled {
+    /// Comments with their labels, in input order.
+    pub rows: Vec<(Comment<'static>, Label)>,
+    /// Comments whose export value was absent or not in the label map.
+    pub unlabeled: u64,
+    /// Comments deleted upstream (no text to learn from).
+    pub skipped: u64,
+}
+
+/// Why labeled data can't be read.
+#[derive(Debug, thiserror::Error)]
+pub enum CorpusError {
+    /// The input can't be opened.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// A comment can't be read.
+    #[error("{0}")]
+    Record(RecordError),
+    /// A selected row has no label.
+    #[error("{position}: field `label` is missing")]
+    MissingLabel {
+        /// Where.
+        position: input::Position,
+    },
+}
+
+/// Reads the labeled rows of `split` from a file in any input format, with the `label` field.
+/// Any unreadable comment, or a selected row without a label, is an error naming the file and
+/// line.
 pub fn read_labeled(
     path: &Path,
     split: &SplitFilter,
 ) -> Result<Vec<(Comment<'static>, Label)>, CorpusError> {
-    let io = |source| CorpusError::Io {
-        path: path.to_owned(),
-        source,
+    let options = LabeledOptions {
+        split: split.clone(),
+        ..LabeledOptions::default()
     };
-    let file = std::fs::File::open(path).map_err(io)?;
-    let reader = std::io::BufReader::new(file);
-    let mut out = Vec::new();
-    for (i, line) in reader.lines().enumerate() {
-        let line_no = i as u64 + 1;
-        let line = line.map_err(|e| {
-            if e.kind() == std::io::ErrorKind::InvalidData {
-                CorpusError::Row {
-                    path: path.to_owned(),
-                    error: RowError {
-                        line: line_no,
-                        id: None,
-                        reason: "invalid UTF-8".into(),
-                    },
-                }
-            } else {
-                io(e)
-            }
-        })?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let row = parse_row(&line, line_no).map_err(|error| CorpusError::Row {
-            path: path.to_owned(),
-            error,
-        })?;
-        if !split.accepts(row.split.as_deref()) {
-            continue;
-        }
-        let label = row.label.ok_or_else(|| CorpusError::MissingLabel {
-            path: path.to_owned(),
-            line: line_no,
-        })?;
-        out.push((row.comment, label));
-    }
-    Ok(out)
+    Ok(read_labeled_with(path, &options)?.rows)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_context_fields() {
-        let row = parse_row(
-            r#"{"id":"a","text":"t","label":"off_topic","split":"train","post_id":5,"post_title":"T","parent_id":"p","author":"x"}"#,
-            3,
-        )
-        .unwrap();
-        assert_eq!(row.label, Some(Label::OffTopic));
-        assert_eq!(row.comment.post_id(), Some("5"));
-        assert_eq!(row.comment.parent_id.as_deref(), Some("p"));
-        assert_eq!(row.split.as_deref(), Some("train"));
-    }
-
-    #[test]
-    fn reports_bad_rows_with_line_numbers() {
-        for (line, needle) in [
-            ("{", "invalid JSON"),
-            (r#"{"text": 5}"#, "`text` must be a string"),
-            (r#"{"text": "x", "label": "spam"}"#, "unknown label"),
-            (r#"{"text": "x", "id": [1]}"#, "`id` must be"),
-            ("[]", "invalid JSON"),
-        ] {
-            let e = parse_row(line, 9).unwrap_err();
-            assert_eq!(e.line, 9);
-            assert!(e.reason.contains(needle), "{line}: {e}");
+/// Reads labeled rows as `options` say.
+pub fn read_labeled_with(path: &Path, options: &LabeledOptions) -> Result<Labeled, CorpusError> {
+    let mut out = Labeled::default();
+    for item in input::open(Some(path), &options.input)? {
+        let record = item.map_err(CorpusError::Record)?;
+        if !options.split.accepts(record.export.split.as_deref()) {
+            continue;
         }
-        assert_eq!(
-            parse_row(r#"{"text": "x"}"#, 4).unwrap().comment.id,
-            "line-4"
-        );
+        if record.skip.is_some() {
+            out.skipped += 1;
+            continue;
+        }
+        let label = match &options.labels {
+            LabelSource::Field => match record.export.label {
+                Some(label) => label,
+                None => {
+                    return Err(CorpusError::MissingLabel {
+                        position: record.position,
+                    });
+                }
+            },
+            LabelSource::Export { field, map } => {
+                let value = record.export.get(*field);
+                match value.and_then(|v| map.iter().find(|(k, _)| *k == v).map(|(_, l)| *l)) {
+                    Some(label) => label,
+                    None => {
+                        out.unlabeled += 1;
+                        continue;
+                    }
+                }
+            }
+        };
+        out.rows.push((record.comment, label));
     }
+    Ok(out)
 }

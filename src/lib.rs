@@ -29,6 +29,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod batch;
 mod classifier;
 mod comment;
 pub mod corpus;

@@ -3,15 +3,19 @@
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use comment_sieve::corpus::{SplitFilter, parse_row, read_labeled};
+use comment_sieve::batch::{BatchScorer, Outcome, Summary};
+use comment_sieve::corpus::{LabelSource, LabeledOptions, SplitFilter, read_labeled_with};
+use comment_sieve::input::{
+    ExportField, ExportFields, FieldMap, Format, InputOptions, Position, Skip,
+};
 use comment_sieve::{
     ClassPriors, Classifier, ClassifierParams, Comment, Evaluation, Label, ModelInfo,
-    NaiveBayesKind, NormalizerConfig, TermWeight, VectorizerConfig, Verdict, cross_validate,
-    tune_class_offsets,
+    NaiveBayesKind, NormalizerConfig, Probabilities, TermWeight, VectorizerConfig, Verdict,
+    cross_validate, tune_class_offsets,
 };
-use rayon::prelude::*;
+use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
-use std::io::{BufRead, BufWriter, Write};
+use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -48,11 +52,12 @@ Exit codes: 0 success; 1 some input records failed (see the error records); 2 us
 const SCORE_EXAMPLES: &str = "\
 Examples:
   comment-sieve score fixtures/comments.jsonl
-  comment-sieve score comments.jsonl -o verdicts.jsonl --threads 2
-  cat comments.jsonl | comment-sieve score - > verdicts.jsonl
+  comment-sieve score wordpress-export.xml disqus-export.xml.gz -o verdicts.jsonl
+  comment-sieve score comments.csv --text-field body --id-field comment_id --output-format csv
+  zcat RC_2019-04.zst | comment-sieve score --format reddit - > verdicts.jsonl
 
-Exit codes: 0 every record scored; 1 some records failed (error records in the output);
-2 usage error, unreadable input or model.";
+Exit codes: 0 every comment scored (or skipped as deleted upstream); 1 some comments could not
+be read (see the error records and the summary); 2 usage error, unreadable input or model.";
 
 #[derive(Subcommand)]
 enum Command {
@@ -64,23 +69,44 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Score a JSONL file of comments: one output line per non-blank input line, in order.
+    /// Score comment files: one output record per input comment, in input order.
     ///
-    /// Each input line is a JSON object with at least `text` (and usually `id`). Each output
-    /// line is {"id", "label", "probabilities"}, plus `post_id` and `parent_id` when known. A
-    /// line that can't be read yields {"id", "line", "error"} instead (`id` when it could be
-    /// read), and the exit code is 1. Blank lines are skipped.
+    /// Reads JSONL, CSV, WordPress (WXR), Disqus and Blogger XML exports and Reddit Pushshift
+    /// NDJSON, plain or gzip/zstd-compressed; the format is detected from the content. Each
+    /// output record is {"id", "label", "probabilities"}, plus `post_id`, `parent_id` and the
+    /// export's own moderation fields when known. A comment deleted upstream gives
+    /// {"id", "skipped"}; a comment that can't be read gives {"id", "error", "source", "line" or
+    /// "byte", "element"}, and the exit code is 1.
     #[command(after_help = SCORE_EXAMPLES)]
     Score {
-        /// Input JSONL file; `-` or nothing reads standard input.
-        input: Option<PathBuf>,
+        /// Input files; `-` or nothing reads standard input.
+        inputs: Vec<PathBuf>,
         /// Write to this file instead of standard output.
         #[arg(long, short)]
         output: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "jsonl")]
+        output_format: OutputFormat,
+        /// Input format, instead of detecting it.
+        #[arg(long, value_enum)]
+        format: Option<FormatArg>,
+        /// What to do with a comment that can't be read: write an error record, leave it out
+        /// of the output (still counted), or stop.
+        #[arg(long, value_enum, default_value = "record")]
+        on_error: OnError,
+        /// Also write the end-of-run summary as JSON to this file.
+        #[arg(long, value_name = "FILE")]
+        summary_json: Option<PathBuf>,
+        /// No progress bar and no summary on standard error.
+        #[arg(long, short)]
+        quiet: bool,
+        #[command(flatten)]
+        fields: FieldArgs,
     },
     /// Evaluate a model on labeled JSONL rows: precision, recall, F1, macro-F1, confusion.
+    #[command(after_help = LABEL_EXAMPLES)]
     Eval {
-        /// Labeled JSONL file (the format of the shared corpus).
+        /// Labeled file: JSONL or CSV with a `label` field, or any export with --label-from.
         data: PathBuf,
         /// Which rows: a split name such as `test` or `train`, or `all`.
         #[arg(long, default_value = "test")]
@@ -88,10 +114,13 @@ enum Command {
         /// Print one JSON object instead of a table.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        labels: LabelArgs,
     },
-    /// Train a model on labeled JSONL rows and write it to a file.
+    /// Train a model on labeled rows and write it to a file.
+    #[command(after_help = LABEL_EXAMPLES)]
     Train {
-        /// Labeled JSONL file (the format of the shared corpus).
+        /// Labeled file: JSONL or CSV with a `label` field, or any export with --label-from.
         data: PathBuf,
         /// Which rows to train on: a split name or `all`.
         #[arg(long, default_value = "train")]
@@ -101,6 +130,8 @@ enum Command {
         output: PathBuf,
         #[command(flatten)]
         params: TrainArgs,
+        #[command(flatten)]
+        labels: LabelArgs,
     },
     /// k-fold cross-validation of training settings on labeled JSONL rows.
     Cv {
@@ -120,6 +151,8 @@ enum Command {
         tune_offsets: bool,
         #[command(flatten)]
         params: TrainArgs,
+        #[command(flatten)]
+        labels: LabelArgs,
     },
     /// Look inside a model file.
     Model {
@@ -137,6 +170,195 @@ enum ModelCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OutputFormat {
+    Jsonl,
+    Csv,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OnError {
+    Record,
+    Skip,
+    Fail,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Jsonl,
+    Csv,
+    Wxr,
+    Disqus,
+    Blogger,
+    Reddit,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Format {
+        match f {
+            FormatArg::Jsonl => Format::Jsonl,
+            FormatArg::Csv => Format::Csv,
+            FormatArg::Wxr => Format::Wxr,
+            FormatArg::Disqus => Format::Disqus,
+            FormatArg::Blogger => Format::Blogger,
+            FormatArg::Reddit => Format::Reddit,
+        }
+    }
+}
+
+/// Field names for JSONL and CSV input.
+#[derive(Args)]
+struct FieldArgs {
+    /// JSONL field / CSV column holding the comment id.
+    #[arg(long, default_value = "id", value_name = "NAME")]
+    id_field: String,
+    /// JSONL field / CSV column holding the comment text.
+    #[arg(long, default_value = "text", value_name = "NAME")]
+    text_field: String,
+    /// JSONL field / CSV column holding the post id.
+    #[arg(long, default_value = "post_id", value_name = "NAME")]
+    post_id_field: String,
+    /// JSONL field / CSV column holding the post title.
+    #[arg(long, default_value = "post_title", value_name = "NAME")]
+    post_title_field: String,
+    /// JSONL field / CSV column holding the post body.
+    #[arg(long, default_value = "post_body", value_name = "NAME")]
+    post_body_field: String,
+    /// JSONL field / CSV column holding the parent comment id.
+    #[arg(long, default_value = "parent_id", value_name = "NAME")]
+    parent_id_field: String,
+    /// JSONL field / CSV column holding the author.
+    #[arg(long, default_value = "author", value_name = "NAME")]
+    author_field: String,
+}
+
+impl FieldArgs {
+    fn options(&self, format: Option<FormatArg>) -> InputOptions {
+        InputOptions {
+            format: format.map(Format::from),
+            fields: FieldMap {
+                id: self.id_field.clone(),
+                text: self.text_field.clone(),
+                post_id: self.post_id_field.clone(),
+                post_title: self.post_title_field.clone(),
+                post_body: self.post_body_field.clone(),
+                parent_id: self.parent_id_field.clone(),
+                author: self.author_field.clone(),
+                ..FieldMap::default()
+            },
+        }
+    }
+}
+
+const LABEL_EXAMPLES: &str = "\
+Labels from an export's moderation history:
+  comment-sieve eval wordpress.xml --split all --label-from approved \\
+      --label-map spam=off_topic,1=substantive
+  comment-sieve train disqus.xml.gz --split all --label-from is-spam \\
+      --label-map true=off_topic,false=substantive -o site.model
+Rows whose value is not in the map are left out and counted.";
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LabelFrom {
+    /// The `label` field or column.
+    Label,
+    /// WordPress wp:comment_approved (1, 0, spam, trash).
+    Approved,
+    /// WordPress akismet_result (true, false).
+    AkismetResult,
+    /// WordPress wp:comment_type (comment, pingback, trackback).
+    CommentType,
+    /// Disqus isSpam (true, false).
+    IsSpam,
+    /// Disqus isDeleted (true, false).
+    IsDeleted,
+    /// Reddit subreddit.
+    Subreddit,
+}
+
+/// Where labeled rows come from.
+#[derive(Args)]
+struct LabelArgs {
+    /// Input format, instead of detecting it.
+    #[arg(long, value_enum)]
+    format: Option<FormatArg>,
+    /// JSONL field / CSV column holding the label.
+    #[arg(long, default_value = "label", value_name = "NAME")]
+    label_field: String,
+    /// JSONL field / CSV column holding the comment text.
+    #[arg(long, default_value = "text", value_name = "NAME")]
+    text_field: String,
+    /// Take labels from this export field, through --label-map.
+    #[arg(long, value_enum, default_value = "label")]
+    label_from: LabelFrom,
+    /// VALUE=LABEL pairs for --label-from, e.g. `spam=off_topic,1=substantive`.
+    #[arg(long, value_delimiter = ',', value_name = "VALUE=LABEL")]
+    label_map: Vec<String>,
+}
+
+impl LabelArgs {
+    fn options(&self, split: &str) -> Result<LabeledOptions> {
+        let input = InputOptions {
+            format: self.format.map(Format::from),
+            fields: FieldMap {
+                label: self.label_field.clone(),
+                text: self.text_field.clone(),
+                ..FieldMap::default()
+            },
+        };
+        let field = match self.label_from {
+            LabelFrom::Label => ExportField::Label,
+            LabelFrom::Approved => ExportField::Approved,
+            LabelFrom::AkismetResult => ExportField::AkismetResult,
+            LabelFrom::CommentType => ExportField::CommentType,
+            LabelFrom::IsSpam => ExportField::IsSpam,
+            LabelFrom::IsDeleted => ExportField::IsDeleted,
+            LabelFrom::Subreddit => ExportField::Subreddit,
+        };
+        let labels = if self.label_map.is_empty() {
+            if field != ExportField::Label {
+                bail!("--label-from needs --label-map VALUE=LABEL,...");
+            }
+            LabelSource::Field
+        } else {
+            let map = self
+                .label_map
+                .iter()
+                .map(|pair| {
+                    let (value, label) = pair.split_once('=').with_context(|| {
+                        format!("--label-map entry {pair:?} is not VALUE=LABEL")
+                    })?;
+                    Ok((value.to_owned(), label.parse::<Label>()?))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            LabelSource::Export { field, map }
+        };
+        Ok(LabeledOptions {
+            input,
+            split: SplitFilter::parse(split),
+            labels,
+        })
+    }
+
+    /// Reads the labeled rows, saying on stderr how many were left out.
+    fn read(&self, data: &Path, split: &str) -> Result<Vec<(Comment<'static>, Label)>> {
+        let labeled = read_labeled_with(data, &self.options(split)?)?;
+        if labeled.unlabeled > 0 || labeled.skipped > 0 {
+            eprintln!(
+                "comment-sieve: left out {} comments without a mapped label and {} deleted upstream",
+                labeled.unlabeled, labeled.skipped
+            );
+        }
+        if labeled.rows.is_empty() {
+            bail!(
+                "{}: no labeled rows in split {split:?} (use --split all for files without a split field)",
+                data.display()
+            );
+        }
+        Ok(labeled.rows)
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -288,13 +510,35 @@ fn run(cli: Cli) -> Result<u8> {
             }
             Ok(EXIT_OK)
         }
-        Command::Score { input, output } => score(&load()?, input.as_deref(), output.as_deref()),
-        Command::Eval { data, split, json } => {
+        Command::Score {
+            inputs,
+            output,
+            output_format,
+            format,
+            on_error,
+            summary_json,
+            quiet,
+            fields,
+        } => score(
+            &load()?,
+            &ScoreArgs {
+                inputs,
+                output: output.as_deref(),
+                output_format: *output_format,
+                options: fields.options(*format),
+                on_error: *on_error,
+                summary_json: summary_json.as_deref(),
+                quiet: *quiet,
+            },
+        ),
+        Command::Eval {
+            data,
+            split,
+            json,
+            labels,
+        } => {
             let classifier = load()?;
-            let rows = read_labeled(data, &SplitFilter::parse(split))?;
-            if rows.is_empty() {
-                bail!("{}: no labeled rows in split {split:?}", data.display());
-            }
+            let rows = labels.read(data, split)?;
             let comments: Vec<Comment> = rows.iter().map(|(c, _)| c.clone()).collect();
             let truth: Vec<Label> = rows.iter().map(|(_, l)| *l).collect();
             let predicted: Vec<Label> = classifier
@@ -311,11 +555,9 @@ fn run(cli: Cli) -> Result<u8> {
             split,
             output,
             params,
+            labels,
         } => {
-            let rows = read_labeled(data, &SplitFilter::parse(split))?;
-            if rows.is_empty() {
-                bail!("{}: no labeled rows in split {split:?}", data.display());
-            }
+            let rows = labels.read(data, split)?;
             let (comments, labels): (Vec<Comment>, Vec<Label>) = rows.into_iter().unzip();
             let file_name = data
                 .file_name()
@@ -345,8 +587,9 @@ fn run(cli: Cli) -> Result<u8> {
             json,
             tune_offsets,
             params,
+            labels,
         } => {
-            let rows = read_labeled(data, &SplitFilter::parse(split))?;
+            let rows = labels.read(data, split)?;
             if rows.len() < *folds {
                 bail!(
                     "{}: {} rows is fewer than {folds} folds",
@@ -452,126 +695,261 @@ fn print_evaluation(evaluation: &Evaluation, json: bool) -> Result<()> {
     Ok(())
 }
 
+struct ScoreArgs<'a> {
+    inputs: &'a [PathBuf],
+    output: Option<&'a Path>,
+    output_format: OutputFormat,
+    options: InputOptions,
+    on_error: OnError,
+    summary_json: Option<&'a Path>,
+    quiet: bool,
+}
+
+/// One output record: a verdict, a skipped comment or an error, flattened.
 #[derive(Serialize)]
-struct ScoreRecord<'a> {
-    id: &'a str,
-    label: Label,
-    probabilities: comment_sieve::Probabilities,
+struct OutputRecord<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    label: Option<Label>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    probabilities: Option<Probabilities>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    skipped: Option<Skip>,
     #[serde(skip_serializing_if = "Option::is_none")]
     post_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     parent_id: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct ErrorRecord<'a> {
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    export: Option<&'a ExportFields>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    id: Option<&'a str>,
-    line: u64,
-    error: String,
+    error: Option<String>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    position: Option<&'a Position>,
 }
 
-const CHUNK_LINES: usize = 4096;
-
-/// Streams JSONL in, one record out per non-blank line in, in order; bounded memory.
-fn score(classifier: &Classifier, input: Option<&Path>, output: Option<&Path>) -> Result<u8> {
-    let reader: Box<dyn BufRead> = match input {
-        None => Box::new(std::io::stdin().lock()),
-        Some(p) if p == Path::new("-") => Box::new(std::io::stdin().lock()),
-        Some(p) => Box::new(std::io::BufReader::with_capacity(
-            1 << 16,
-            std::fs::File::open(p).with_context(|| format!("opening {}", p.display()))?,
-        )),
-    };
-    let input_name = input.map_or("<stdin>".to_string(), |p| p.display().to_string());
-    let mut writer: BufWriter<Box<dyn Write>> = BufWriter::with_capacity(
-        1 << 16,
-        match output {
-            Some(p) => Box::new(
-                std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
-            ),
-            None => Box::new(std::io::stdout().lock()),
-        },
-    );
-    let mut failed = 0u64;
-    let mut chunk: Vec<(u64, Vec<u8>)> = Vec::with_capacity(CHUNK_LINES);
-    let mut line_no = 0u64;
-    let mut lines = reader.split(b'\n');
-    loop {
-        chunk.clear();
-        while chunk.len() < CHUNK_LINES {
-            match lines.next() {
-                None => break,
-                Some(line) => {
-                    line_no += 1;
-                    let line =
-                        line.with_context(|| format!("reading {input_name} at line {line_no}"))?;
-                    if line.iter().all(u8::is_ascii_whitespace) {
-                        continue;
-                    }
-                    chunk.push((line_no, line));
-                }
-            }
-        }
-        if chunk.is_empty() {
-            break;
-        }
-        let outputs: Vec<(bool, Vec<u8>)> = chunk
-            .par_iter()
-            .map(|(n, bytes)| score_line(classifier, *n, bytes))
-            .collect();
-        for (ok, bytes) in outputs {
-            if !ok {
-                failed += 1;
-            }
-            writer.write_all(&bytes)?;
+impl<'a> OutputRecord<'a> {
+    fn new(outcome: &'a Outcome) -> Self {
+        let empty = OutputRecord {
+            id: None,
+            label: None,
+            probabilities: None,
+            skipped: None,
+            post_id: None,
+            parent_id: None,
+            export: None,
+            error: None,
+            position: None,
+        };
+        let with_record = |record: &'a comment_sieve::input::Record| OutputRecord {
+            id: Some(&record.comment.id),
+            post_id: record.comment.post_id(),
+            parent_id: record.comment.parent_id.as_deref(),
+            export: Some(&record.export),
+            ..empty
+        };
+        match outcome {
+            Outcome::Verdict { record, verdict } => OutputRecord {
+                label: Some(verdict.label),
+                probabilities: Some(verdict.probabilities),
+                ..with_record(record)
+            },
+            Outcome::Skipped { record, skip } => OutputRecord {
+                skipped: Some(*skip),
+                ..with_record(record)
+            },
+            Outcome::Error(e) => OutputRecord {
+                id: e.id.as_deref(),
+                error: Some(e.to_string()),
+                position: Some(&e.position),
+                ..empty
+            },
         }
     }
-    writer.flush().context("writing output")?;
-    if failed > 0 {
-        eprintln!("comment-sieve: {failed} record(s) failed; see the error records");
+}
+
+/// Writes outcomes as JSONL or CSV.
+enum RecordWriter {
+    Jsonl(BufWriter<Box<dyn Write>>),
+    Csv(Box<csv::Writer<Box<dyn Write>>>),
+}
+
+const CSV_HEADER: [&str; 10] = [
+    "id",
+    "label",
+    "abusive",
+    "off_topic",
+    "substantive",
+    "post_id",
+    "parent_id",
+    "skipped",
+    "error",
+    "position",
+];
+
+impl RecordWriter {
+    fn new(out: Box<dyn Write>, format: OutputFormat) -> Result<Self> {
+        Ok(match format {
+            OutputFormat::Jsonl => RecordWriter::Jsonl(BufWriter::with_capacity(1 << 16, out)),
+            OutputFormat::Csv => {
+                let mut w = csv::Writer::from_writer(out);
+                w.write_record(CSV_HEADER)?;
+                RecordWriter::Csv(Box::new(w))
+            }
+        })
+    }
+
+    fn write(&mut self, outcome: &Outcome) -> Result<()> {
+        let record = OutputRecord::new(outcome);
+        match self {
+            RecordWriter::Jsonl(w) => {
+                serde_json::to_writer(&mut *w, &record)?;
+                w.write_all(b"\n")?;
+            }
+            RecordWriter::Csv(w) => {
+                let p = record.probabilities.map(|p| p.to_array());
+                let prob = |i: usize| p.map(|p| p[i].to_string()).unwrap_or_default();
+                w.write_record([
+                    record.id.unwrap_or_default(),
+                    record.label.map(Label::as_str).unwrap_or_default(),
+                    &prob(0),
+                    &prob(1),
+                    &prob(2),
+                    record.post_id.unwrap_or_default(),
+                    record.parent_id.unwrap_or_default(),
+                    match record.skipped {
+                        Some(Skip::Deleted) => "deleted",
+                        Some(Skip::Removed) => "removed",
+                        None => "",
+                    },
+                    record.error.as_deref().unwrap_or_default(),
+                    &record.position.map(ToString::to_string).unwrap_or_default(),
+                ])?;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<()> {
+        match self {
+            RecordWriter::Jsonl(mut w) => w.flush()?,
+            RecordWriter::Csv(mut w) => w.flush()?,
+        }
+        Ok(())
+    }
+}
+
+/// Stops a run at the first unreadable comment (`--on-error fail`).
+#[derive(Debug, thiserror::Error)]
+enum StopRun {
+    #[error("{0}")]
+    Failed(comment_sieve::input::RecordError),
+    #[error(transparent)]
+    Output(#[from] anyhow::Error),
+}
+
+fn progress_bar(quiet: bool) -> Option<ProgressBar> {
+    if quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::new_spinner();
+    let style = ProgressStyle::with_template(
+        "{spinner} {human_pos} comments scored ({per_sec}) {elapsed} {msg}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_spinner());
+    bar.set_style(style);
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    Some(bar)
+}
+
+/// Scores every input into one output stream, in order; bounded memory.
+fn score(classifier: &Classifier, args: &ScoreArgs) -> Result<u8> {
+    let out: Box<dyn Write> = match args.output {
+        Some(p) => {
+            Box::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?)
+        }
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut writer = RecordWriter::new(out, args.output_format)?;
+    let stdin = [PathBuf::from("-")];
+    let inputs: &[PathBuf] = if args.inputs.is_empty() {
+        &stdin
+    } else {
+        args.inputs
+    };
+    let bar = progress_bar(args.quiet);
+    let scorer = BatchScorer::new(classifier);
+    let mut summary = Summary::default();
+    for path in inputs {
+        let input = comment_sieve::input::open(Some(path), &args.options)?;
+        if let Some(bar) = &bar {
+            bar.set_message(input.source().to_string());
+        }
+        let format = input.format();
+        let run = scorer.run(input, format, |outcome| {
+            if let Some(bar) = &bar {
+                bar.inc(1);
+            }
+            if let Outcome::Error(e) = &outcome {
+                match args.on_error {
+                    OnError::Fail => return Err(StopRun::Failed(e.clone())),
+                    OnError::Skip => return Ok(()),
+                    OnError::Record => {}
+                }
+            }
+            writer.write(&outcome).map_err(StopRun::Output)
+        });
+        match run {
+            Ok(s) => summary.merge(&s),
+            Err(StopRun::Failed(e)) => {
+                writer.finish()?;
+                if let Some(bar) = &bar {
+                    bar.finish_and_clear();
+                }
+                eprintln!(
+                    "comment-sieve: stopped at the first unreadable comment (--on-error fail): {e}"
+                );
+                return Ok(EXIT_SOME_FAILED);
+            }
+            Err(StopRun::Output(e)) => return Err(e.context("writing output")),
+        }
+    }
+    writer.finish().context("writing output")?;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    if !args.quiet {
+        eprintln!("{}", summary_line(&summary));
+    }
+    if let Some(path) = args.summary_json {
+        let json = serde_json::to_string_pretty(&summary)?;
+        std::fs::write(path, json + "\n").with_context(|| format!("writing {}", path.display()))?;
+    }
+    if summary.errors > 0 {
         return Ok(EXIT_SOME_FAILED);
     }
     Ok(EXIT_OK)
 }
 
-fn score_line(classifier: &Classifier, line_no: u64, bytes: &[u8]) -> (bool, Vec<u8>) {
-    let mut out = Vec::with_capacity(160);
-    let parsed = std::str::from_utf8(bytes)
-        .map_err(|e| {
-            (
-                None,
-                format!("line {line_no}: invalid UTF-8 at byte {}", e.valid_up_to()),
-            )
-        })
-        .and_then(|s| {
-            parse_row(s.trim_end_matches('\r'), line_no).map_err(|e| (e.id.clone(), e.to_string()))
-        });
-    let ok = match parsed {
-        Ok(row) => {
-            let c = &row.comment;
-            let verdict = classifier.classify(c);
-            let record = ScoreRecord {
-                id: &c.id,
-                label: verdict.label,
-                probabilities: verdict.probabilities,
-                post_id: c.post_id(),
-                parent_id: c.parent_id.as_deref(),
-            };
-            serde_json::to_writer(&mut out, &record).is_ok()
-        }
-        Err((id, reason)) => {
-            let record = ErrorRecord {
-                id: id.as_deref(),
-                line: line_no,
-                error: reason,
-            };
-            let _ = serde_json::to_writer(&mut out, &record);
-            false
+fn summary_line(s: &Summary) -> String {
+    let join = |parts: Vec<String>| {
+        if parts.is_empty() {
+            "none".to_string()
+        } else {
+            parts.join(", ")
         }
     };
-    out.push(b'\n');
-    (ok, out)
+    let labels = join(s.labels.iter().map(|(k, v)| format!("{k} {v}")).collect());
+    let formats = join(s.formats.iter().map(|(k, v)| format!("{k} {v}")).collect());
+    let skipped: u64 = s.skipped.values().sum();
+    let mut line = format!(
+        "comment-sieve: {} comments ({formats}): {labels}; {skipped} skipped; {} failed",
+        s.records, s.errors
+    );
+    if s.errors > 0 {
+        line.push_str(" (see the error records)");
+    }
+    line
 }
 
 #[derive(Serialize)]

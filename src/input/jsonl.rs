@@ -58,7 +58,10 @@ impl Iterator for JsonlReader {
 /// A JSON scalar, as text.
 #[derive(Debug)]
 pub(crate) enum Scalar {
+    /// A JSON string.
     Text(String),
+    /// A number or boolean, as text.
+    Plain(String),
     Null,
     Other(&'static str),
 }
@@ -78,16 +81,16 @@ impl<'de> de::Deserialize<'de> for Scalar {
                 Ok(Scalar::Text(v))
             }
             fn visit_i64<E>(self, v: i64) -> Result<Scalar, E> {
-                Ok(Scalar::Text(v.to_string()))
+                Ok(Scalar::Plain(v.to_string()))
             }
             fn visit_u64<E>(self, v: u64) -> Result<Scalar, E> {
-                Ok(Scalar::Text(v.to_string()))
+                Ok(Scalar::Plain(v.to_string()))
             }
             fn visit_f64<E>(self, v: f64) -> Result<Scalar, E> {
-                Ok(Scalar::Text(v.to_string()))
+                Ok(Scalar::Plain(v.to_string()))
             }
             fn visit_bool<E>(self, v: bool) -> Result<Scalar, E> {
-                Ok(Scalar::Text(v.to_string()))
+                Ok(Scalar::Plain(v.to_string()))
             }
             fn visit_unit<E>(self) -> Result<Scalar, E> {
                 Ok(Scalar::Null)
@@ -156,7 +159,7 @@ pub(crate) fn pick_fields(bytes: &[u8], names: &[&str]) -> Result<Vec<Option<Sca
 pub(crate) fn text_field(name: &str, value: Option<Scalar>) -> Result<Option<String>, String> {
     match value {
         None | Some(Scalar::Null) => Ok(None),
-        Some(Scalar::Text(s)) => Ok(Some(s)),
+        Some(Scalar::Text(s) | Scalar::Plain(s)) => Ok(Some(s)),
         Some(Scalar::Other(what)) => {
             Err(format!("field `{name}` is {what}, not a string or number"))
         }
@@ -182,6 +185,7 @@ pub(crate) fn parse_object(
             &names.author,
             &names.label,
             &names.split,
+            &names.source,
         ],
     )
     .map_err(|e| (None, e))?;
@@ -196,8 +200,9 @@ pub(crate) fn parse_object(
             author,
             label,
             split,
+            source,
         ],
-    ) = <[Option<Scalar>; 9]>::try_from(picked)
+    ) = <[Option<Scalar>; 10]>::try_from(picked)
     else {
         return Err((None, "internal error: field count".into()));
     };
@@ -217,6 +222,7 @@ pub(crate) fn parse_object(
         })
         .transpose()?;
     let split = text_field(&names.split, split).map_err(err)?;
+    let source = text_field(&names.source, source).map_err(err)?;
     let post_id = text_field(&names.post_id, post_id)
         .map_err(err)?
         .filter(|s| !s.is_empty());
@@ -245,6 +251,7 @@ pub(crate) fn parse_object(
         ExportFields {
             label,
             split,
+            source,
             ..ExportFields::default()
         },
     ))

@@ -27,6 +27,7 @@ mod reddit;
 mod wxr;
 
 pub use detect::detect_format;
+pub(crate) use jsonl::parse_object as parse_jsonl_object;
 
 use crate::comment::Comment;
 use crate::label::Label;
@@ -125,17 +126,21 @@ impl Position {
     }
 }
 
+/// Reads like `comments.xml: line 12, byte 3456, rss/channel/item[2]/wp:comment[1]`.
 impl fmt::Display for Position {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.source)?;
+        let mut sep = ": ";
         if let Some(line) = self.line {
-            write!(f, ":{line}")?;
+            write!(f, "{sep}line {line}")?;
+            sep = ", ";
         }
         if let Some(byte) = self.byte {
-            write!(f, " (byte {byte})")?;
+            write!(f, "{sep}byte {byte}")?;
+            sep = ", ";
         }
         if let Some(element) = &self.element {
-            write!(f, " at {element}")?;
+            write!(f, "{sep}{element}")?;
         }
         Ok(())
     }
@@ -179,6 +184,43 @@ pub struct ExportFields {
     /// A split name given in the input.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub split: Option<String>,
+    /// Where a labeled row came from (the corpus' `source` field).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+/// A moderation field of an export, usable as a label source by `train` and `eval`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportField {
+    /// The `label` field or column of JSONL and CSV input.
+    Label,
+    /// WordPress `wp:comment_approved`.
+    Approved,
+    /// WordPress `akismet_result`.
+    AkismetResult,
+    /// WordPress `wp:comment_type`.
+    CommentType,
+    /// Disqus `isSpam` (`true`/`false`).
+    IsSpam,
+    /// Disqus `isDeleted` (`true`/`false`).
+    IsDeleted,
+    /// Reddit subreddit.
+    Subreddit,
+}
+
+impl ExportFields {
+    /// The value of one field as text, when present.
+    pub fn get(&self, field: ExportField) -> Option<String> {
+        match field {
+            ExportField::Label => self.label.map(|l| l.as_str().to_owned()),
+            ExportField::Approved => self.approved.clone(),
+            ExportField::AkismetResult => self.akismet_result.clone(),
+            ExportField::CommentType => self.comment_type.clone(),
+            ExportField::IsSpam => self.is_spam.map(|b| b.to_string()),
+            ExportField::IsDeleted => self.is_deleted.map(|b| b.to_string()),
+            ExportField::Subreddit => self.subreddit.clone(),
+        }
+    }
 }
 
 /// One comment read from an input.
@@ -231,6 +273,8 @@ pub struct FieldMap {
     pub label: String,
     /// Split (default `split`).
     pub split: String,
+    /// Source of a labeled row (default `source`).
+    pub source: String,
 }
 
 impl Default for FieldMap {
@@ -245,6 +289,7 @@ impl Default for FieldMap {
             author: "author".into(),
             label: "label".into(),
             split: "split".into(),
+            source: "source".into(),
         }
     }
 }
@@ -336,7 +381,13 @@ pub fn from_reader(
         Some(f) => f,
         None => {
             let head = stream.fill_buf().map_err(io)?;
-            detect_format(head, &name).ok_or_else(|| InputError::UnknownFormat(name.to_string()))?
+            if head.iter().all(u8::is_ascii_whitespace) {
+                // Nothing to read: any reader yields no records; JSONL is the plainest.
+                Format::Jsonl
+            } else {
+                detect_format(head, &name)
+                    .ok_or_else(|| InputError::UnknownFormat(name.to_string()))?
+            }
         }
     };
     let records: Box<dyn Iterator<Item = RecordResult> + Send> = match format {

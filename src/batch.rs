@@ -1,0 +1,165 @@
+//! Batch scoring: records in, outcomes out, in input order, chunk by chunk in parallel.
+//!
+//! [`BatchScorer`] pulls a bounded chunk of records from any record stream, classifies the
+//! chunk in parallel with rayon, and hands each [`Outcome`] to a callback in input order, so
+//! memory stays bounded by the chunk size whatever the input size. It keeps a [`Summary`].
+//!
+//! ```
+//! use comment_sieve::batch::{BatchScorer, Outcome};
+//! use comment_sieve::input::{open, InputOptions};
+//! use comment_sieve::Classifier;
+//! let classifier = Classifier::embedded()?;
+//! let input = open(Some("fixtures/comments.jsonl".as_ref()), &InputOptions::default())?;
+//! let format = input.format();
+//! let mut ids = Vec::new();
+//! let summary = BatchScorer::new(&classifier).run(input, format, |outcome| {
+//!     if let Outcome::Verdict { record, .. } = outcome {
+//!         ids.push(record.comment.id.to_string());
+//!     }
+//!     Ok::<(), std::io::Error>(())
+//! })?;
+//! assert_eq!(summary.records, 10);
+//! assert_eq!(ids[0], "101");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use crate::classifier::{Classifier, Verdict};
+use crate::input::{Format, Record, RecordError, RecordResult, Skip};
+use crate::label::Label;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// What became of one input comment.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Classified.
+    Verdict {
+        /// The comment as read.
+        record: Record,
+        /// The classifier's verdict.
+        verdict: Verdict,
+    },
+    /// Reported but not classified (deleted or removed upstream).
+    Skipped {
+        /// The comment as read.
+        record: Record,
+        /// Why it was not classified.
+        skip: Skip,
+    },
+    /// Could not be read.
+    Error(RecordError),
+}
+
+/// Counts over a run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Summary {
+    /// Input comments seen: verdicts + skipped + errors.
+    pub records: u64,
+    /// Verdicts per label.
+    pub labels: BTreeMap<Label, u64>,
+    /// Comments not classified, per reason.
+    pub skipped: BTreeMap<Skip, u64>,
+    /// Comments that could not be read.
+    pub errors: u64,
+    /// Input comments per format.
+    pub formats: BTreeMap<Format, u64>,
+    /// Classified comments per export comment type (WordPress `comment`, `pingback`, …).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub comment_types: BTreeMap<String, u64>,
+}
+
+impl Summary {
+    fn count(&mut self, outcome: &Outcome, format: Format) {
+        self.records += 1;
+        *self.formats.entry(format).or_default() += 1;
+        match outcome {
+            Outcome::Verdict { record, verdict } => {
+                *self.labels.entry(verdict.label).or_default() += 1;
+                if let Some(t) = &record.export.comment_type {
+                    *self.comment_types.entry(t.clone()).or_default() += 1;
+                }
+            }
+            Outcome::Skipped { skip, .. } => *self.skipped.entry(*skip).or_default() += 1,
+            Outcome::Error(_) => self.errors += 1,
+        }
+    }
+
+    /// Adds another run's counts.
+    pub fn merge(&mut self, other: &Summary) {
+        self.records += other.records;
+        self.errors += other.errors;
+        for (k, v) in &other.labels {
+            *self.labels.entry(*k).or_default() += v;
+        }
+        for (k, v) in &other.skipped {
+            *self.skipped.entry(*k).or_default() += v;
+        }
+        for (k, v) in &other.formats {
+            *self.formats.entry(*k).or_default() += v;
+        }
+        for (k, v) in &other.comment_types {
+            *self.comment_types.entry(k.clone()).or_default() += v;
+        }
+    }
+}
+
+/// Scores record streams chunk by chunk; see the module documentation.
+pub struct BatchScorer<'c> {
+    classifier: &'c Classifier,
+    chunk_size: usize,
+}
+
+impl<'c> BatchScorer<'c> {
+    /// A scorer with chunks of 4,096 records.
+    pub fn new(classifier: &'c Classifier) -> Self {
+        BatchScorer {
+            classifier,
+            chunk_size: 4096,
+        }
+    }
+
+    /// Sets how many records are read, scored and written at a time (at least 1). Memory is
+    /// proportional to it.
+    pub fn chunk_size(mut self, chunk_size: usize) -> Self {
+        self.chunk_size = chunk_size.max(1);
+        self
+    }
+
+    /// Scores every record of `records` (all of format `format`) and calls `emit` with each
+    /// outcome, in input order. Stops at the first error `emit` returns.
+    pub fn run<E>(
+        &self,
+        records: impl Iterator<Item = RecordResult>,
+        format: Format,
+        mut emit: impl FnMut(Outcome) -> Result<(), E>,
+    ) -> Result<Summary, E> {
+        let mut summary = Summary::default();
+        let mut records = records.fuse();
+        let mut chunk: Vec<RecordResult> = Vec::with_capacity(self.chunk_size);
+        loop {
+            chunk.clear();
+            chunk.extend(records.by_ref().take(self.chunk_size));
+            if chunk.is_empty() {
+                return Ok(summary);
+            }
+            let outcomes: Vec<Outcome> = chunk
+                .par_drain(..)
+                .map(|result| match result {
+                    Ok(record) => match record.skip {
+                        Some(skip) => Outcome::Skipped { record, skip },
+                        None => {
+                            let verdict = self.classifier.classify(&record.comment);
+                            Outcome::Verdict { record, verdict }
+                        }
+                    },
+                    Err(e) => Outcome::Error(e),
+                })
+                .collect();
+            for outcome in outcomes {
+                summary.count(&outcome, format);
+                emit(outcome)?;
+            }
+        }
+    }
+}
