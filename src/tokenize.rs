@@ -89,16 +89,24 @@ impl<'t> Iterator for Tokens<'t> {
 
     fn next(&mut self) -> Option<&'t str> {
         let rest = &self.text[self.pos..];
+        let bytes = rest.as_bytes();
         let mut start = None;
-        let mut iter = rest.char_indices().peekable();
-        while let Some((i, c)) = iter.next() {
-            let class = classify(c);
-            match (start, class) {
+        let mut i = 0;
+        while i < bytes.len() {
+            // ASCII bytes are their own chars; decode only the rest.
+            let (c, len) = if bytes[i] < 0x80 {
+                (char::from(bytes[i]), 1)
+            } else {
+                match rest[i..].chars().next() {
+                    Some(c) => (c, c.len_utf8()),
+                    None => break,
+                }
+            };
+            match (start, classify(c)) {
                 (None, CharClass::Separator) => {}
                 (None, CharClass::Single) => {
-                    let end = i + c.len_utf8();
-                    self.pos += end;
-                    return Some(&rest[i..end]);
+                    self.pos += i + len;
+                    return Some(&rest[i..i + len]);
                 }
                 (None, CharClass::Word) => start = Some(i),
                 (Some(_), CharClass::Word) => {}
@@ -106,20 +114,17 @@ impl<'t> Iterator for Tokens<'t> {
                     // An apostrophe, or a run of censoring stars, between two word characters
                     // stays inside the word: `don't`, `f*ck`, `f**k`.
                     if c == '\'' || c == '*' {
-                        let after = &rest[i..];
                         let joiner_len = if c == '*' {
-                            after.bytes().take_while(|&b| b == b'*').count()
+                            bytes[i..].iter().take_while(|&&b| b == b'*').count()
                         } else {
                             1
                         };
-                        if after[joiner_len..]
+                        if rest[i + joiner_len..]
                             .chars()
                             .next()
                             .is_some_and(|n| classify(n) == CharClass::Word)
                         {
-                            for _ in 1..joiner_len {
-                                iter.next();
-                            }
+                            i += joiner_len;
                             continue;
                         }
                     }
@@ -127,6 +132,7 @@ impl<'t> Iterator for Tokens<'t> {
                     return Some(&rest[s..i]);
                 }
             }
+            i += len;
         }
         self.pos = self.text.len();
         start.map(|s| &rest[s..])

@@ -93,10 +93,33 @@ impl std::fmt::Debug for Vocabulary {
     }
 }
 
-/// The fixed-seed hash of a term: the same in every process, so the table can be rebuilt.
-fn term_hash(term: &str) -> u64 {
+const HASH_SEED: u64 = 0x5eed_c0de_51e7_e000;
+/// Mixed into prefix-term hashes so `~abcd` never hashes like the word `abcd`.
+const PREFIX_SALT: u64 = 0x7e6f_1d2c_3b4a_5968;
+
+/// The fixed-seed hash of one word.
+fn word_hash(word: &str) -> u64 {
     use std::hash::BuildHasher;
-    foldhash::quality::FixedState::with_seed(0x5eed_c0de_51e7_e000).hash_one(term)
+    foldhash::quality::FixedState::with_seed(HASH_SEED).hash_one(word)
+}
+
+/// Extends an n-gram hash by one more word's hash.
+fn combine(acc: u64, next: u64) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::quality::FixedState::with_seed(HASH_SEED).hash_one((acc, next))
+}
+
+/// The hash of a term as stored in a vocabulary: a word, words joined by single spaces (an
+/// n-gram: the word hashes folded with [`combine`]), or [`PREFIX_MARK`] and a word prefix. The
+/// same in every process, and equal to what the term generator computes from the words
+/// directly, so scoring never builds n-gram strings.
+fn term_hash(term: &str) -> u64 {
+    if let Some(prefix) = term.strip_prefix(PREFIX_MARK) {
+        return combine(PREFIX_SALT, word_hash(prefix));
+    }
+    let mut words = term.split(' ');
+    let first = word_hash(words.next().unwrap_or(""));
+    words.fold(first, |acc, w| combine(acc, word_hash(w)))
 }
 
 /// Two copies of a term in a vocabulary list, or a list too long for `u32` columns.
@@ -142,7 +165,11 @@ impl Vocabulary {
 
     /// The column of `term`.
     pub fn get(&self, term: &str) -> Option<u32> {
-        let h = term_hash(term);
+        self.get_by_hash(term_hash(term))
+    }
+
+    /// The column of the term with this hash.
+    fn get_by_hash(&self, h: u64) -> Option<u32> {
         self.index.find(h, |e| e.0 == h).map(|e| e.1)
     }
 
@@ -202,8 +229,10 @@ pub struct VectorScratch {
 /// Buffers for generating the terms of one text.
 #[derive(Debug, Default, Clone)]
 struct TermScratch {
+    /// Byte range of each word.
     words: Vec<(usize, usize)>,
-    key: String,
+    /// Hash of each word.
+    hashes: Vec<u64>,
 }
 
 impl Vectorizer {
@@ -230,9 +259,9 @@ impl Vectorizer {
                 let mut stats: TermMap<u64, TermStats> = TermMap::new();
                 let mut scratch = TermScratch::default();
                 for (doc, text) in chunk.iter().enumerate() {
-                    for_each_term(&config, text.as_ref(), &mut scratch, |term| {
-                        let s = stats.entry(term_hash(term)).or_insert_with(|| TermStats {
-                            term: term.into(),
+                    for_each_term(&config, text.as_ref(), &mut scratch, |h, term| {
+                        let s = stats.entry(h).or_insert_with(|| TermStats {
+                            term: term.text().into(),
                             df: 0,
                             tf: 0,
                             last_doc: usize::MAX,
@@ -340,8 +369,8 @@ impl Vectorizer {
         let VectorScratch { terms, columns } = scratch;
         columns.clear();
         let vocabulary = &self.vocabulary;
-        for_each_term(&self.config, normalized, terms, |term| {
-            if let Some(j) = vocabulary.get(term) {
+        for_each_term(&self.config, normalized, terms, |h, _| {
+            if let Some(j) = vocabulary.get_by_hash(h) {
                 columns.push(j);
             }
         });
@@ -355,6 +384,8 @@ impl Vectorizer {
             let mut w = match self.config.term_weight {
                 TermWeight::Count => tf,
                 TermWeight::Binary => 1.0,
+                // Most terms occur once; skip the logarithm for them.
+                TermWeight::Sublinear if run == 1 => 1.0,
                 TermWeight::Sublinear => 1.0 + tf.ln(),
             };
             if let Some(idf) = self.idf.get(j as usize) {
@@ -407,51 +438,86 @@ fn check_config(config: &VectorizerConfig) -> Result<(), VectorizerError> {
 /// Marks a word-prefix term: `idiots` gives `~idiot` with a prefix length of 5.
 pub const PREFIX_MARK: char = '~';
 
-/// Calls `f` with every term of `normalized`: its n-grams in the configured range (words joined
-/// by single spaces), then, if configured, the prefix term of each long enough word. Fitting and
-/// transforming both go through here, so they always agree.
+/// One term of a text, by reference; [`TermRef::text`] spells it out.
+struct TermRef<'t> {
+    normalized: &'t str,
+    /// Byte ranges of the term's words (one for a word or a prefix).
+    words: &'t [(usize, usize)],
+    /// Whether the term is a word prefix (`~` + the prefix).
+    prefix: bool,
+}
+
+impl TermRef<'_> {
+    /// The term as stored in a vocabulary: `word`, `word word`, or `~pref`.
+    fn text(&self) -> String {
+        let mut out = String::new();
+        if self.prefix {
+            out.push(PREFIX_MARK);
+        }
+        for (k, &(s, len)) in self.words.iter().enumerate() {
+            if k > 0 {
+                out.push(' ');
+            }
+            out.push_str(&self.normalized[s..s + len]);
+        }
+        out
+    }
+}
+
+/// Calls `f` with the hash and a reference of every term of `normalized`: its n-grams in the
+/// configured range, then, if configured, the prefix term of each long enough word. Fitting
+/// and transforming both go through here, so they always agree; hashes are computed from word
+/// hashes, without building n-gram strings (see [`term_hash`]).
 fn for_each_term(
     config: &VectorizerConfig,
     normalized: &str,
     scratch: &mut TermScratch,
-    mut f: impl FnMut(&str),
+    mut f: impl FnMut(u64, TermRef<'_>),
 ) {
-    let TermScratch { words, key } = scratch;
+    let TermScratch { words, hashes } = scratch;
     words.clear();
+    hashes.clear();
     let base = normalized.as_ptr() as usize;
-    words.extend(
-        Tokenizer
-            .tokenize(normalized)
-            .map(|w| (w.as_ptr() as usize - base, w.len())),
-    );
-    let word = |&(s, len): &(usize, usize)| &normalized[s..s + len];
+    for w in Tokenizer.tokenize(normalized) {
+        words.push((w.as_ptr() as usize - base, w.len()));
+        hashes.push(word_hash(w));
+    }
     let (lo, hi) = config.ngram_range;
     for n in usize::from(lo)..=usize::from(hi) {
-        if n == 1 {
-            words.iter().for_each(|w| f(word(w)));
-            continue;
-        }
-        for window in words.windows(n) {
-            key.clear();
-            for (k, w) in window.iter().enumerate() {
-                if k > 0 {
-                    key.push(' ');
-                }
-                key.push_str(word(w));
-            }
-            f(key);
+        for (i, window) in hashes.windows(n).enumerate() {
+            let h = window[1..]
+                .iter()
+                .fold(window[0], |acc, &w| combine(acc, w));
+            let term = TermRef {
+                normalized,
+                words: &words[i..i + n],
+                prefix: false,
+            };
+            f(h, term);
         }
     }
     let prefix_len = usize::from(config.prefix_len);
     if prefix_len > 0 {
-        for w in words.iter() {
-            let w = word(w);
-            if let Some((cut, _)) = w.char_indices().nth(prefix_len - 1) {
-                let end = cut + w[cut..].chars().next().map_or(0, char::len_utf8);
-                key.clear();
-                key.push(PREFIX_MARK);
-                key.push_str(&w[..end]);
-                f(key);
+        for &(s, len) in words.iter() {
+            let w = &normalized[s..s + len];
+            let end = if w.is_ascii() {
+                (len >= prefix_len).then_some(prefix_len)
+            } else {
+                w.char_indices()
+                    .nth(prefix_len - 1)
+                    .map(|(cut, c)| cut + c.len_utf8())
+            };
+            if let Some(end) = end {
+                let h = combine(PREFIX_SALT, word_hash(&w[..end]));
+                let range = [(s, end)];
+                f(
+                    h,
+                    TermRef {
+                        normalized,
+                        words: &range,
+                        prefix: true,
+                    },
+                );
             }
         }
     }
