@@ -130,36 +130,64 @@ impl<'c> BatchScorer<'c> {
     /// outcome, in input order. Stops at the first error `emit` returns.
     pub fn run<E>(
         &self,
-        records: impl Iterator<Item = RecordResult>,
+        records: impl Iterator<Item = RecordResult> + Send,
         format: Format,
         mut emit: impl FnMut(Outcome) -> Result<(), E>,
     ) -> Result<Summary, E> {
-        let mut summary = Summary::default();
-        let mut records = records.fuse();
-        let mut chunk: Vec<RecordResult> = Vec::with_capacity(self.chunk_size);
-        loop {
-            chunk.clear();
-            chunk.extend(records.by_ref().take(self.chunk_size));
-            if chunk.is_empty() {
-                return Ok(summary);
+        self.run_rendered(records, format, |_| (), |outcome, ()| emit(outcome))
+    }
+
+    /// Like [`BatchScorer::run`], with a `render` step (for example serializing the output
+    /// record) that runs in parallel with the scoring; `emit` gets each outcome with its
+    /// rendering, in input order.
+    ///
+    /// Reading runs on its own thread, a chunk ahead of scoring, so parsing overlaps with
+    /// classification; at most three chunks are in memory at once.
+    pub fn run_rendered<R: Send, E>(
+        &self,
+        records: impl Iterator<Item = RecordResult> + Send,
+        format: Format,
+        render: impl Fn(&Outcome) -> R + Sync,
+        mut emit: impl FnMut(Outcome, R) -> Result<(), E>,
+    ) -> Result<Summary, E> {
+        let chunk_size = self.chunk_size;
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<RecordResult>>(1);
+        std::thread::scope(|scope| {
+            scope.spawn(move || {
+                let mut records = records.fuse();
+                loop {
+                    let chunk: Vec<RecordResult> = records.by_ref().take(chunk_size).collect();
+                    if chunk.is_empty() || sender.send(chunk).is_err() {
+                        return;
+                    }
+                }
+            });
+            let mut summary = Summary::default();
+            // Dropping the receiver on an early return stops the reader thread.
+            for chunk in receiver {
+                let outcomes: Vec<(Outcome, R)> = chunk
+                    .into_par_iter()
+                    .map(|result| {
+                        let outcome = match result {
+                            Ok(record) => match record.skip {
+                                Some(skip) => Outcome::Skipped { record, skip },
+                                None => {
+                                    let verdict = self.classifier.classify(&record.comment);
+                                    Outcome::Verdict { record, verdict }
+                                }
+                            },
+                            Err(e) => Outcome::Error(e),
+                        };
+                        let rendered = render(&outcome);
+                        (outcome, rendered)
+                    })
+                    .collect();
+                for (outcome, rendered) in outcomes {
+                    summary.count(&outcome, format);
+                    emit(outcome, rendered)?;
+                }
             }
-            let outcomes: Vec<Outcome> = chunk
-                .par_drain(..)
-                .map(|result| match result {
-                    Ok(record) => match record.skip {
-                        Some(skip) => Outcome::Skipped { record, skip },
-                        None => {
-                            let verdict = self.classifier.classify(&record.comment);
-                            Outcome::Verdict { record, verdict }
-                        }
-                    },
-                    Err(e) => Outcome::Error(e),
-                })
-                .collect();
-            for outcome in outcomes {
-                summary.count(&outcome, format);
-                emit(outcome)?;
-            }
-        }
+            Ok(summary)
+        })
     }
 }

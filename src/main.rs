@@ -830,6 +830,15 @@ impl RecordWriter {
         Ok(())
     }
 
+    /// Writes an already serialized JSONL line.
+    fn write_raw(&mut self, line: &[u8]) -> Result<()> {
+        match self {
+            RecordWriter::Jsonl(w) => w.write_all(line)?,
+            RecordWriter::Csv(_) => anyhow::bail!("internal error: a JSONL line for CSV output"),
+        }
+        Ok(())
+    }
+
     fn finish(self) -> Result<()> {
         match self {
             RecordWriter::Jsonl(mut w) => w.flush()?,
@@ -886,7 +895,17 @@ fn score(classifier: &Classifier, args: &ScoreArgs) -> Result<u8> {
             bar.set_message(input.source().to_string());
         }
         let format = input.format();
-        let run = scorer.run(input, format, |outcome| {
+        let jsonl = args.output_format == OutputFormat::Jsonl;
+        // JSONL lines are serialized in the parallel stage; CSV rows in order below.
+        let render = |outcome: &Outcome| -> Option<Vec<u8>> {
+            if !jsonl {
+                return None;
+            }
+            let mut line = serde_json::to_vec(&OutputRecord::new(outcome)).ok()?;
+            line.push(b'\n');
+            Some(line)
+        };
+        let run = scorer.run_rendered(input, format, render, |outcome, line| {
             if let Some(bar) = &bar {
                 bar.inc(1);
             }
@@ -897,7 +916,11 @@ fn score(classifier: &Classifier, args: &ScoreArgs) -> Result<u8> {
                     OnError::Record => {}
                 }
             }
-            writer.write(&outcome).map_err(StopRun::Output)
+            match line {
+                Some(line) => writer.write_raw(&line),
+                None => writer.write(&outcome),
+            }
+            .map_err(StopRun::Output)
         });
         match run {
             Ok(s) => summary.merge(&s),
