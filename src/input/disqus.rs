@@ -1,16 +1,1208 @@
-//! Reader for the disqus export format (not written yet).
+//! Reader for Disqus XML exports.
+//!
+//! # The format
+//!
+//! A Disqus export (Admin › Moderation › Export, mailed as a gzip file) is one `<disqus>` root
+//! element in the `http://disqus.com` namespace, with Disqus's internal ids in attributes of the
+//! `http://disqus.com/disqus-internals` namespace (prefix `dsq`). Its children come in this
+//! order:
+//!
+//! - `<category dsq:id="…">`: forum categories (ignored here);
+//! - `<thread dsq:id="…">`: one per page that has comments: `<id>` (the site's
+//!   `disqus_identifier`, often empty), `<forum>`, `<link>`, `<title>`, `<message>` (usually
+//!   empty), `<createdAt>`, `<author>`, `<isClosed>`, `<isDeleted>`;
+//! - `<post dsq:id="…">`: one per comment: `<id>` (empty, or the id the comment had before it
+//!   was imported, such as `wp_id=25`), `<message>`, `<createdAt>`, `<isDeleted>`, `<isSpam>`,
+//!   `<author>` (`<name>`, `<isAnonymous>`, `<username>`, plus `<email>` in older exports),
+//!   `<ipAddress>` (older exports), `<thread dsq:id="…"/>` and, for replies,
+//!   `<parent dsq:id="…"/>`.
+//!
+//! The variants met in the wild, all read here:
+//!
+//! - `<message>` holds HTML as CDATA (current exports) or as escaped text (`&lt;p&gt;…`, older
+//!   exports); either way [`Comment::text`] keeps the HTML, which the normalizer strips later;
+//! - thread titles copied from WordPress are escaped twice (`Let&amp;#8217;s`): they are
+//!   decoded once, as XML says, and keep the HTML reference (`Let&#8217;s`);
+//! - the root may lack the default namespace, and prefixes are ignored (names are matched by
+//!   their local part, so `dsq:id` is found under any prefix, and a plain `id` attribute too);
+//! - Disqus's own sample shows references by text instead of attribute
+//!   (`<thread>1</thread>`, `<parent dsq:id="1">2</parent>`), and posts without `dsq:id`: the
+//!   attribute wins, then the text; a post with neither `dsq:id` nor `<id>` text is named
+//!   `post-N`;
+//! - threads with only an empty `<id/>`, and posts whose thread is missing from the export
+//!   (the post then gets a [`Post`] with only the referenced id);
+//! - a UTF-8 byte order mark.
+//!
+//! Disqus has no pingbacks or trackbacks: the ones imported from WordPress are ordinary posts
+//! (with `<id>wp_id=…</id>`) and are read as such.
+//!
+//! # Records
+//!
+//! Each `<post>` child of the root is one comment and yields exactly one item:
+//!
+//! - [`Comment::id`]: the `dsq:id` attribute, else the `<id>` text, else `post-N`;
+//! - [`Comment::post`]: the thread: its `dsq:id` (or `<id>` when it has no `dsq:id`), its title
+//!   and its message when not empty, shared by all its comments;
+//! - [`Comment::parent_id`]: the `<parent>` reference;
+//! - [`Comment::author`]: `<author><name>`, else `<username>` (e-mail and IP addresses are never
+//!   read);
+//! - [`ExportFields::is_spam`] and [`ExportFields::is_deleted`] from `<isSpam>` and
+//!   `<isDeleted>` (`true`/`false`, `1`/`0`);
+//! - [`Record::skip`] is [`Skip::Deleted`] only for a deleted comment whose message is empty;
+//!   a deleted comment that kept its text is classified like any other.
+//!
+//! Positions give the byte offset and line of the `<post` start tag and its element path,
+//! such as `disqus/post[12]`.
+//!
+//! # Errors
+//!
+//! - Invalid UTF-8 inside a comment makes that comment an error, and reading goes on (the
+//!   reader replaces bad bytes before the XML parser sees them, keeping offsets).
+//! - Entities: the five predefined ones and character references are decoded; a DTD is never
+//!   read, so an entity it defines (or any unknown entity) is kept as written (`&lol9;`).
+//!   Lone `&` are kept as text.
+//! - An XML syntax error ends the stream with one error item: for the comment being read if
+//!   any (with its id when known), else at the error's position.
+//! - Input that ends inside the root element ends with one error item: for the comment being
+//!   read (even when the input ends inside its start tag), else one "truncated document" item.
+//! - Elements nested more than [`MAX_DEPTH`] levels deep are skipped unparsed; inside a
+//!   comment, they make it an error. A message longer than [`MAX_MESSAGE`] bytes, or another
+//!   field longer than [`MAX_FIELD`] bytes, makes its comment an error; longer thread fields
+//!   are cut.
+//! - An empty input (nothing, or only white space) yields no items. Input with markup but no
+//!   `<disqus>` root element yields one error item.
+//!
+//! # Memory
+//!
+//! Comments are streamed; what is kept is one table of threads (id, title and message per
+//! thread, so comments can point at them), the fields of the comment being read (its message
+//! up to [`MAX_MESSAGE`] bytes), and quick-xml's buffer, which holds one text or CDATA node
+//! whole. Nesting costs nothing past [`MAX_DEPTH`] levels.
 
-use super::{ByteStream, Position, RecordError, RecordResult};
+use super::{ByteStream, ExportFields, Position, Record, RecordError, RecordResult, Skip};
+use crate::comment::{Comment, Post};
+use quick_xml::Reader;
+use quick_xml::errors::Error as XmlError;
+use quick_xml::escape::resolve_xml_entity;
+use quick_xml::events::{BytesRef, BytesStart, Event};
+use quick_xml::reader::BinaryStream;
+use std::borrow::Cow;
+use std::collections::{HashMap, VecDeque};
+use std::io::{self, BufRead, Read};
 use std::sync::Arc;
 
-/// Reads the comments of a disqus export.
+/// Elements nested deeper than this (the root is level 1) are skipped unparsed.
+pub(crate) const MAX_DEPTH: usize = 64;
+/// The longest comment message read, in bytes.
+pub(crate) const MAX_MESSAGE: usize = 1 << 20;
+/// The longest other field (ids, names, flags, thread titles), in bytes.
+pub(crate) const MAX_FIELD: usize = 64 << 10;
+/// How many distinct names of root children get an index in element paths.
+const MAX_COUNTED_NAMES: usize = 32;
+/// The byte that replaces each byte of invalid UTF-8 (ASCII SUB, not XML markup).
+const SUB: u8 = 0x1A;
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+const BUFFER: usize = 64 << 10;
+
+/// Reads the comments of a Disqus export.
 pub(crate) fn read(
-    _stream: ByteStream,
+    stream: ByteStream,
     source: Arc<str>,
 ) -> Box<dyn Iterator<Item = RecordResult> + Send> {
-    Box::new(std::iter::once(Err(RecordError {
-        position: Position::new(source),
-        id: None,
-        reason: "the disqus reader is not available yet".into(),
-    })))
+    Box::new(DisqusReader::new(stream, source))
+}
+
+// ---------------------------------------------------------------------------------------------
+// UTF-8 repair
+
+/// A buffered stream that replaces each byte of invalid UTF-8 with [`SUB`] (so the XML parser,
+/// which stops at invalid UTF-8, reads on with offsets unchanged), remembers where, skips a
+/// leading byte order mark and counts lines.
+struct Utf8Repair {
+    inner: ByteStream,
+    buf: Box<[u8]>,
+    /// Next byte to hand out.
+    pos: usize,
+    /// End of the checked bytes; `end..filled` is an incomplete UTF-8 sequence.
+    end: usize,
+    /// End of the bytes read.
+    filled: usize,
+    /// Input offset of `buf[pos]`.
+    offset: u64,
+    /// Newlines handed out and consumed.
+    newlines: u64,
+    /// Bytes of leading byte order marks skipped: input offsets minus quick-xml's positions.
+    skipped: u64,
+    /// Offsets of replaced bytes not yet claimed by [`Utf8Repair::take_invalid_before`].
+    invalid: VecDeque<u64>,
+    started: bool,
+    eof: bool,
+}
+
+impl Utf8Repair {
+    fn new(inner: ByteStream) -> Self {
+        Utf8Repair {
+            inner,
+            buf: vec![0; BUFFER].into_boxed_slice(),
+            pos: 0,
+            end: 0,
+            filled: 0,
+            offset: 0,
+            newlines: 0,
+            skipped: 0,
+            invalid: VecDeque::new(),
+            started: false,
+            eof: false,
+        }
+    }
+
+    /// The 1-based line of the next byte.
+    fn line(&self) -> u64 {
+        self.newlines + 1
+    }
+
+    /// The first replaced byte before `offset`, forgetting all of them.
+    fn take_invalid_before(&mut self, offset: u64) -> Option<u64> {
+        let first = self.invalid.front().copied().filter(|&at| at < offset);
+        while self.invalid.front().is_some_and(|&at| at < offset) {
+            self.invalid.pop_front();
+        }
+        first
+    }
+
+    /// At least `n` bytes (up to the buffer's size), unless the input ends first.
+    fn peek(&mut self, n: usize) -> io::Result<&[u8]> {
+        self.fill_buf()?;
+        while self.end - self.pos < n && !self.eof && self.refill()? {}
+        Ok(&self.buf[self.pos..self.end])
+    }
+
+    /// Reads more input after the bytes not yet handed out, and checks it; `false` when the
+    /// buffer is full.
+    fn refill(&mut self) -> io::Result<bool> {
+        if self.pos > 0 {
+            self.buf.copy_within(self.pos..self.filled, 0);
+            self.end -= self.pos;
+            self.filled -= self.pos;
+            self.pos = 0;
+        }
+        if self.filled == self.buf.len() {
+            return Ok(false);
+        }
+        let n = loop {
+            match self.inner.read(&mut self.buf[self.filled..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        };
+        self.eof = n == 0;
+        self.filled += n;
+        self.check();
+        Ok(true)
+    }
+
+    /// Checks `end..filled`, replacing invalid bytes; an incomplete sequence at the end waits
+    /// for more input, unless the input has ended.
+    fn check(&mut self) {
+        let base = self.offset - self.pos as u64;
+        let mut i = self.end;
+        while i < self.filled {
+            match std::str::from_utf8(&self.buf[i..self.filled]) {
+                Ok(_) => i = self.filled,
+                Err(e) => {
+                    let bad = i + e.valid_up_to();
+                    let len = match e.error_len() {
+                        Some(len) => len,
+                        None if self.eof => self.filled - bad,
+                        None => {
+                            i = bad;
+                            break;
+                        }
+                    };
+                    for k in bad..bad + len {
+                        self.buf[k] = SUB;
+                        self.invalid.push_back(base + k as u64);
+                    }
+                    i = bad + len;
+                }
+            }
+        }
+        self.end = i;
+    }
+}
+
+impl Read for Utf8Repair {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(out.len());
+        out[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for Utf8Repair {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        while !self.started {
+            while self.filled - self.pos < BOM.len() && !self.eof && self.refill()? {}
+            if self.buf[self.pos..self.end].starts_with(BOM) {
+                // Every leading mark is skipped here, so that quick-xml (which would skip one
+                // without counting it in its positions) sees none.
+                self.pos += BOM.len();
+                self.offset += BOM.len() as u64;
+                self.skipped += BOM.len() as u64;
+            } else {
+                self.started = true;
+            }
+        }
+        while self.pos == self.end && !self.eof && self.refill()? {}
+        Ok(&self.buf[self.pos..self.end])
+    }
+
+    fn consume(&mut self, amt: usize) {
+        let amt = amt.min(self.end - self.pos);
+        let taken = &self.buf[self.pos..self.pos + amt];
+        self.newlines += taken.iter().filter(|&&b| b == b'\n').count() as u64;
+        self.pos += amt;
+        self.offset += amt as u64;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Skipping elements nested too deep
+
+/// Skips the content of an element nested deeper than [`MAX_DEPTH`] up to its end tag, which
+/// is left for quick-xml (it keeps the names of open elements, so nesting it parsed would cost
+/// memory). `Ok(false)` when the input ends first.
+fn skip_content(stream: &mut BinaryStream<'_, Utf8Repair>) -> io::Result<bool> {
+    let mut depth: u64 = 0;
+    loop {
+        let chunk = stream.fill_buf()?;
+        if chunk.is_empty() {
+            return Ok(false);
+        }
+        match chunk.iter().position(|&b| b == b'<') {
+            Some(i) => stream.consume(i),
+            None => {
+                let n = chunk.len();
+                stream.consume(n);
+                continue;
+            }
+        }
+        let (opener, needle): (usize, &[u8]) = match markup(stream.get_mut().peek(9)?) {
+            Markup::Truncated => {
+                stream.consume(1);
+                return Ok(false);
+            }
+            Markup::End if depth == 0 => return Ok(true),
+            Markup::End => {
+                depth -= 1;
+                (2, b">")
+            }
+            Markup::Other(opener, needle) => (opener, needle),
+            Markup::Start => {
+                match skip_tag(stream)? {
+                    None => return Ok(false),
+                    Some(true) => {}
+                    Some(false) => depth += 1,
+                }
+                continue;
+            }
+        };
+        stream.consume(opener);
+        if !skip_past(stream, needle)? {
+            return Ok(false);
+        }
+    }
+}
+
+/// Markup met while skipping.
+enum Markup {
+    /// `<` at the end of the input.
+    Truncated,
+    /// An end tag.
+    End,
+    /// A start or empty-element tag.
+    Start,
+    /// Markup of this many opening bytes, ending with this.
+    Other(usize, &'static [u8]),
+}
+
+/// What the markup starting `head` (at a `<`) is.
+fn markup(head: &[u8]) -> Markup {
+    match head {
+        [] | [_] => Markup::Truncated,
+        [_, b'/', ..] => Markup::End,
+        [_, b'?', ..] => Markup::Other(2, b"?>"),
+        _ if head.starts_with(b"<!--") => Markup::Other(4, b"-->"),
+        _ if head.starts_with(b"<![CDATA[") => Markup::Other(9, b"]]>"),
+        [_, b'!', ..] => Markup::Other(2, b">"),
+        _ => Markup::Start,
+    }
+}
+
+/// Skips up to and including `needle`; `Ok(false)` when the input ends first.
+fn skip_past(stream: &mut BinaryStream<'_, Utf8Repair>, needle: &[u8]) -> io::Result<bool> {
+    let mut matched = 0;
+    loop {
+        let chunk = stream.fill_buf()?;
+        if chunk.is_empty() {
+            return Ok(false);
+        }
+        let mut used = chunk.len();
+        for (k, &b) in chunk.iter().enumerate() {
+            matched = advance(needle, matched, b);
+            if matched == needle.len() {
+                used = k + 1;
+                break;
+            }
+        }
+        stream.consume(used);
+        if matched == needle.len() {
+            return Ok(true);
+        }
+    }
+}
+
+/// How much of `needle` ends the input after `b` follows `matched` matched bytes.
+fn advance(needle: &[u8], matched: usize, b: u8) -> usize {
+    (1..=matched + 1)
+        .rev()
+        .find(|&k| needle[k - 1] == b && needle[..k - 1] == needle[matched + 1 - k..matched])
+        .unwrap_or(0)
+}
+
+/// Skips a start or empty tag (at its `<`), minding quoted `>`: `Some(true)` for an empty
+/// tag, `None` when the input ends first.
+fn skip_tag(stream: &mut BinaryStream<'_, Utf8Repair>) -> io::Result<Option<bool>> {
+    let mut quote = None;
+    let mut prev = 0;
+    loop {
+        let chunk = stream.fill_buf()?;
+        if chunk.is_empty() {
+            return Ok(None);
+        }
+        let mut used = chunk.len();
+        let mut empty = None;
+        for (k, &b) in chunk.iter().enumerate() {
+            match (quote, b) {
+                (Some(q), _) if b == q => quote = None,
+                (Some(_), _) => {}
+                (None, b'"' | b'\'') => quote = Some(b),
+                (None, b'>') => {
+                    empty = Some(prev == b'/');
+                    used = k + 1;
+                    break;
+                }
+                (None, _) => {}
+            }
+            prev = b;
+        }
+        stream.consume(used);
+        if empty.is_some() {
+            return Ok(empty);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The reader
+
+/// What an element inside a post or thread is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Other,
+    Id,
+    Message,
+    Title,
+    IsDeleted,
+    IsSpam,
+    Author,
+    AuthorName,
+    AuthorUsername,
+    ThreadRef,
+    ParentRef,
+}
+
+/// A `<post>` being read.
+#[derive(Debug, Default)]
+struct PostParts {
+    index: u64,
+    path: String,
+    byte: u64,
+    line: u64,
+    dsq_id: Option<String>,
+    ident: String,
+    ident_done: bool,
+    has_message: bool,
+    message: String,
+    is_deleted: String,
+    is_spam: String,
+    author_name: String,
+    author_username: String,
+    thread_attr: Option<String>,
+    thread_text: String,
+    parent_attr: Option<String>,
+    parent_text: String,
+    /// The first invalid UTF-8 byte.
+    bad_utf8: Option<u64>,
+    /// The first other reason the comment can't be read.
+    problem: Option<String>,
+}
+
+impl PostParts {
+    fn position(&self, source: &Arc<str>) -> Position {
+        Position {
+            source: source.clone(),
+            line: Some(self.line),
+            byte: Some(self.byte),
+            element: Some(self.path.clone()),
+        }
+    }
+
+    /// The id as read so far: `dsq:id`, else a complete `<id>`.
+    fn known_id(&self) -> Option<String> {
+        let ident = self.ident.trim();
+        let id = match &self.dsq_id {
+            Some(id) => id.as_str(),
+            None if self.ident_done && !ident.is_empty() => ident,
+            None => return None,
+        };
+        Some(id.replace(SUB as char, "\u{FFFD}"))
+    }
+
+    fn error(&self, source: &Arc<str>, reason: String) -> RecordError {
+        RecordError {
+            position: self.position(source),
+            id: self.known_id(),
+            reason,
+        }
+    }
+}
+
+/// A `<thread>` being read.
+#[derive(Debug, Default)]
+struct ThreadParts {
+    path: String,
+    dsq_id: Option<String>,
+    ident: String,
+    title: String,
+    message: String,
+}
+
+/// The root child being read.
+#[derive(Debug)]
+enum Item {
+    None,
+    Post(Box<PostParts>),
+    Thread(Box<ThreadParts>),
+    Other(String),
+}
+
+struct DisqusReader {
+    xml: Reader<Utf8Repair>,
+    buf: Vec<u8>,
+    source: Arc<str>,
+    /// Open elements (the root is 1).
+    depth: usize,
+    /// The root's name, once open.
+    root: Option<String>,
+    root_closed: bool,
+    /// Whether anything but white space was read.
+    seen_markup: bool,
+    /// Counts of the root's children by name, for element paths.
+    siblings: Vec<(String, u64)>,
+    posts: u64,
+    item: Item,
+    child: Field,
+    grandchild: Field,
+    threads_by_dsq: HashMap<String, Arc<Post<'static>>>,
+    threads_by_ident: HashMap<String, Arc<Post<'static>>>,
+    /// Offset and line where the event being handled starts.
+    event_byte: u64,
+    event_line: u64,
+    /// The first invalid UTF-8 byte of the event being handled.
+    event_bad: Option<u64>,
+    done: bool,
+}
+
+impl DisqusReader {
+    fn new(stream: ByteStream, source: Arc<str>) -> Self {
+        let mut xml = Reader::from_reader(Utf8Repair::new(stream));
+        let config = xml.config_mut();
+        // Texts are trimmed field by field: quick-xml's trimming would also move the start of
+        // each event, which positions rely on.
+        config.trim_text(false);
+        config.allow_dangling_amp = true;
+        config.check_end_names = true;
+        config.expand_empty_elements = false;
+        DisqusReader {
+            xml,
+            buf: Vec::new(),
+            source,
+            depth: 0,
+            root: None,
+            root_closed: false,
+            seen_markup: false,
+            siblings: Vec::new(),
+            posts: 0,
+            item: Item::None,
+            child: Field::Other,
+            grandchild: Field::Other,
+            threads_by_dsq: HashMap::new(),
+            threads_by_ident: HashMap::new(),
+            event_byte: 0,
+            event_line: 1,
+            event_bad: None,
+            done: false,
+        }
+    }
+
+    /// Reads one event; returns an item when one is complete.
+    fn step(&mut self) -> Option<RecordResult> {
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        let repair = self.xml.get_ref();
+        self.event_byte = repair.offset;
+        self.event_line = repair.line();
+        let event = self.xml.read_event_into(&mut buf);
+        let after = self.xml.get_ref().offset;
+        self.event_bad = self.xml.get_mut().take_invalid_before(after);
+        if let (Some(at), Item::Post(post)) = (self.event_bad, &mut self.item) {
+            post.bad_utf8.get_or_insert(at);
+        }
+        let item = match event {
+            Ok(Event::Start(e)) => self.open(&e, false),
+            Ok(Event::Empty(e)) => self.open(&e, true),
+            Ok(Event::End(_)) => self.close(),
+            Ok(Event::Text(t)) => {
+                if !self.seen_markup && !t.trim_ascii().is_empty() {
+                    self.seen_markup = true;
+                }
+                self.push_text(&t.xml10_content());
+                None
+            }
+            Ok(Event::CData(t)) => {
+                self.seen_markup = true;
+                self.push_text(&t.xml10_content());
+                None
+            }
+            Ok(Event::GeneralRef(r)) => {
+                self.seen_markup = true;
+                self.push_text(&resolve_reference(&r));
+                None
+            }
+            Ok(Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::DocType(_)) => {
+                self.seen_markup = true;
+                None
+            }
+            Ok(Event::Eof) => self.end_of_input(),
+            Err(e) => Some(Err(self.xml_error(&e, &buf))),
+        };
+        self.buf = buf;
+        item
+    }
+
+    /// A start tag, or an empty-element tag (`empty`).
+    fn open(&mut self, e: &BytesStart<'_>, empty: bool) -> Option<RecordResult> {
+        self.seen_markup = true;
+        let qname = e.name().into_inner();
+        let local = e.local_name().into_inner();
+        self.depth += 1;
+        match self.depth {
+            1 => {
+                if self.root_closed {
+                    let reason = format!("unexpected <{qname}> after the end of the root element");
+                    return Some(Err(self.fail_here(reason)));
+                }
+                if local != "disqus" {
+                    let reason =
+                        format!("not a Disqus export: the root element is <{qname}>, not <disqus>");
+                    return Some(Err(self.fail_here(reason)));
+                }
+                self.root = Some(qname.to_owned());
+            }
+            2 => {
+                let path = self.child_path(qname, local);
+                self.child = Field::Other;
+                self.grandchild = Field::Other;
+                self.item = match local {
+                    "post" => {
+                        self.posts += 1;
+                        Item::Post(Box::new(PostParts {
+                            index: self.posts,
+                            path,
+                            byte: self.event_byte,
+                            line: self.event_line,
+                            dsq_id: dsq_id(e),
+                            bad_utf8: self.event_bad,
+                            ..PostParts::default()
+                        }))
+                    }
+                    "thread" => Item::Thread(Box::new(ThreadParts {
+                        path,
+                        dsq_id: dsq_id(e),
+                        ..ThreadParts::default()
+                    })),
+                    _ => Item::Other(path),
+                };
+            }
+            3 => {
+                self.child = match (&mut self.item, local) {
+                    (Item::Post(_), "id") | (Item::Thread(_), "id") => Field::Id,
+                    (Item::Post(p), "message") => {
+                        p.has_message = true;
+                        Field::Message
+                    }
+                    (Item::Thread(_), "message") => Field::Message,
+                    (Item::Thread(_), "title") => Field::Title,
+                    (Item::Post(_), "isDeleted") => Field::IsDeleted,
+                    (Item::Post(_), "isSpam") => Field::IsSpam,
+                    (Item::Post(_), "author") => Field::Author,
+                    (Item::Post(p), "thread") => {
+                        p.thread_attr = dsq_id(e);
+                        Field::ThreadRef
+                    }
+                    (Item::Post(p), "parent") => {
+                        p.parent_attr = dsq_id(e);
+                        Field::ParentRef
+                    }
+                    _ => Field::Other,
+                };
+            }
+            4 => {
+                self.grandchild = match (self.child, local) {
+                    (Field::Author, "name") => Field::AuthorName,
+                    (Field::Author, "username") => Field::AuthorUsername,
+                    _ => Field::Other,
+                };
+            }
+            _ => {}
+        }
+        if empty {
+            return self.close();
+        }
+        if self.depth > MAX_DEPTH {
+            if let Item::Post(p) = &mut self.item {
+                p.problem.get_or_insert_with(|| {
+                    format!("elements nested more than {MAX_DEPTH} levels deep")
+                });
+            }
+            let skipped = skip_content(&mut self.xml.stream());
+            let after = self.xml.get_ref().offset;
+            let bad = self.xml.get_mut().take_invalid_before(after);
+            if let (Some(at), Item::Post(post)) = (bad, &mut self.item) {
+                post.bad_utf8.get_or_insert(at);
+            }
+            if let Err(e) = skipped {
+                return Some(Err(self.fail_here(format!("read error: {e}"))));
+            }
+            // At the end of the input, the next event is `Eof`, which reports the truncation.
+        }
+        None
+    }
+
+    /// An end tag (or the end of an empty-element tag).
+    fn close(&mut self) -> Option<RecordResult> {
+        let depth = self.depth;
+        self.depth = depth.saturating_sub(1);
+        match depth {
+            1 => self.root_closed = true,
+            2 => match std::mem::replace(&mut self.item, Item::None) {
+                Item::Post(p) => return Some(self.finish_post(*p)),
+                Item::Thread(t) => self.finish_thread(*t),
+                Item::Other(_) | Item::None => {}
+            },
+            3 => {
+                if let (Field::Id, Item::Post(p)) = (self.child, &mut self.item) {
+                    p.ident_done = true;
+                }
+                self.child = Field::Other;
+            }
+            4 => self.grandchild = Field::Other,
+            _ => {}
+        }
+        None
+    }
+
+    /// Appends character data to the field being read, if any.
+    fn push_text(&mut self, text: &str) {
+        let depth = self.depth;
+        match &mut self.item {
+            Item::Post(p) => {
+                let (field, name, limit) = match (depth, self.child, self.grandchild) {
+                    (3.., Field::Message, _) => (&mut p.message, "message", MAX_MESSAGE),
+                    (3, Field::Id, _) => (&mut p.ident, "id", MAX_FIELD),
+                    (3, Field::IsDeleted, _) => (&mut p.is_deleted, "isDeleted", MAX_FIELD),
+                    (3, Field::IsSpam, _) => (&mut p.is_spam, "isSpam", MAX_FIELD),
+                    (3, Field::ThreadRef, _) => (&mut p.thread_text, "thread", MAX_FIELD),
+                    (3, Field::ParentRef, _) => (&mut p.parent_text, "parent", MAX_FIELD),
+                    (4, Field::Author, Field::AuthorName) => {
+                        (&mut p.author_name, "name", MAX_FIELD)
+                    }
+                    (4, Field::Author, Field::AuthorUsername) => {
+                        (&mut p.author_username, "username", MAX_FIELD)
+                    }
+                    _ => return,
+                };
+                if field.len() + text.len() > limit {
+                    p.problem
+                        .get_or_insert_with(|| format!("<{name}> is longer than {limit} bytes"));
+                } else {
+                    field.push_str(text);
+                }
+            }
+            Item::Thread(t) => {
+                let field = match (depth, self.child) {
+                    (3.., Field::Message) => &mut t.message,
+                    (3, Field::Title) => &mut t.title,
+                    (3, Field::Id) => &mut t.ident,
+                    _ => return,
+                };
+                push_cut(field, text, MAX_FIELD);
+            }
+            Item::Other(_) | Item::None => {}
+        }
+    }
+
+    /// The path of a new root child, such as `disqus/post[3]`.
+    fn child_path(&mut self, qname: &str, local: &str) -> String {
+        let root = self.root.as_deref().unwrap_or("disqus");
+        let count = match self.siblings.iter().position(|(name, _)| name == local) {
+            Some(i) => {
+                self.siblings[i].1 += 1;
+                Some(self.siblings[i].1)
+            }
+            None if self.siblings.len() < MAX_COUNTED_NAMES => {
+                self.siblings.push((local.to_owned(), 1));
+                Some(1)
+            }
+            None => None,
+        };
+        match count {
+            Some(n) => format!("{root}/{qname}[{n}]"),
+            None => format!("{root}/{qname}"),
+        }
+    }
+
+    fn finish_thread(&mut self, t: ThreadParts) {
+        let ident = clean(t.ident.trim());
+        let dsq_id = t.dsq_id.map(|id| clean(&id));
+        let id = dsq_id
+            .clone()
+            .or_else(|| (!ident.is_empty()).then(|| ident.clone()));
+        let post = Arc::new(Post {
+            id: id.map(Cow::Owned),
+            title: non_empty(clean(t.title.trim())).map(Cow::Owned),
+            body: non_empty(clean(t.message.trim())).map(Cow::Owned),
+        });
+        if let Some(dsq_id) = dsq_id {
+            self.threads_by_dsq.insert(dsq_id, post.clone());
+        }
+        if !ident.is_empty() {
+            self.threads_by_ident.insert(ident, post);
+        }
+    }
+
+    fn finish_post(&self, p: PostParts) -> RecordResult {
+        if let Some(at) = p.bad_utf8 {
+            return Err(p.error(&self.source, format!("invalid UTF-8 at byte {at}")));
+        }
+        if let Some(problem) = &p.problem {
+            return Err(p.error(&self.source, problem.clone()));
+        }
+        let is_deleted = parse_bool(&p.is_deleted);
+        let is_spam = parse_bool(&p.is_spam);
+        if !p.has_message && is_deleted != Some(true) {
+            return Err(p.error(&self.source, "the comment has no <message>".into()));
+        }
+        let position = p.position(&self.source);
+        let id = p.known_id().unwrap_or_else(|| format!("post-{}", p.index));
+        let reference = |attr: &Option<String>, text: &str| {
+            attr.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| (s.to_owned(), true))
+                .or_else(|| non_empty(text.trim().to_owned()).map(|s| (s, false)))
+        };
+        let post = reference(&p.thread_attr, &p.thread_text).map(|(thread, by_attr)| {
+            let (first, second) = if by_attr {
+                (&self.threads_by_dsq, &self.threads_by_ident)
+            } else {
+                (&self.threads_by_ident, &self.threads_by_dsq)
+            };
+            first
+                .get(&thread)
+                .or_else(|| second.get(&thread))
+                .cloned()
+                .unwrap_or_else(|| {
+                    Arc::new(Post {
+                        id: Some(thread.into()),
+                        ..Post::default()
+                    })
+                })
+        });
+        let parent_id = reference(&p.parent_attr, &p.parent_text).map(|(id, _)| id);
+        let author = non_empty(p.author_name.trim().to_owned())
+            .or_else(|| non_empty(p.author_username.trim().to_owned()));
+        let text = match p.message.trim() {
+            trimmed if trimmed.len() == p.message.len() => p.message,
+            trimmed => trimmed.to_owned(),
+        };
+        let skip = (is_deleted == Some(true) && text.is_empty()).then_some(Skip::Deleted);
+        Ok(Record {
+            comment: Comment {
+                id: id.into(),
+                text: text.into(),
+                post,
+                parent_id: parent_id.map(Into::into),
+                author: author.map(Into::into),
+            },
+            position,
+            export: ExportFields {
+                is_spam,
+                is_deleted,
+                ..ExportFields::default()
+            },
+            skip,
+        })
+    }
+
+    /// The end of the input.
+    fn end_of_input(&mut self) -> Option<RecordResult> {
+        self.done = true;
+        if self.depth > 0 {
+            let open = match &self.item {
+                Item::Post(_) => "this comment".to_owned(),
+                Item::Thread(t) => format!("<{}>", element_name(&t.path)),
+                Item::Other(path) => format!("<{}>", element_name(path)),
+                Item::None => format!("<{}>", self.root.as_deref().unwrap_or("disqus")),
+            };
+            let reason = format!("truncated document: the input ends inside {open}");
+            let repair = self.xml.get_ref();
+            let (byte, line) = (repair.offset, Some(repair.line()));
+            return Some(Err(self.fail_at(reason, byte, line)));
+        }
+        if self.root.is_none() && self.seen_markup {
+            let reason = "no <disqus> root element: not a Disqus export, or truncated".to_owned();
+            return Some(Err(self.fail_at(
+                reason,
+                self.event_byte,
+                Some(self.event_line),
+            )));
+        }
+        None
+    }
+
+    /// An error from quick-xml: one last item.
+    fn xml_error(&mut self, error: &XmlError, buf: &[u8]) -> RecordError {
+        let repair = self.xml.get_ref();
+        let (offset, skipped) = (repair.offset, repair.skipped);
+        let (at, what) = match error {
+            XmlError::Syntax(_) | XmlError::IllFormed(_) => {
+                (self.xml.error_position() + skipped, "XML syntax error")
+            }
+            XmlError::Io(_) => (offset, "read error"),
+            _ => (offset, "XML error"),
+        };
+        // `buf` holds the input read for this event, from its start.
+        let line = at
+            .checked_sub(self.event_byte)
+            .and_then(|k| usize::try_from(k).ok())
+            .and_then(|k| buf.get(..k))
+            .map(|read| self.event_line + read.iter().filter(|&&b| b == b'\n').count() as u64);
+        let place = match line {
+            Some(line) => format!("at byte {at} (line {line})"),
+            None => format!("at byte {at}"),
+        };
+        let reason = format!("{what} {place}: {error}");
+        if self.depth == 1
+            && matches!(self.item, Item::None)
+            && let Some((qname, id)) = partial_post_tag(buf)
+        {
+            // The input ends (or breaks) inside a comment's start tag.
+            self.done = true;
+            self.posts += 1;
+            let path = self.child_path(&qname, "post");
+            let partial = PostParts {
+                index: self.posts,
+                path,
+                byte: self.event_byte,
+                line: self.event_line,
+                dsq_id: id,
+                ..PostParts::default()
+            };
+            return partial.error(&self.source, reason);
+        }
+        self.fail_at(reason, at, line)
+    }
+
+    /// An error at the event being handled, ending the stream.
+    fn fail_here(&mut self, reason: String) -> RecordError {
+        self.fail_at(reason, self.event_byte, Some(self.event_line))
+    }
+
+    /// An error ending the stream: for the comment being read, else at `byte`.
+    fn fail_at(&mut self, reason: String, byte: u64, line: Option<u64>) -> RecordError {
+        self.done = true;
+        match std::mem::replace(&mut self.item, Item::None) {
+            Item::Post(p) => p.error(&self.source, reason),
+            item => {
+                let element = match item {
+                    Item::Thread(t) => Some(t.path),
+                    Item::Other(path) => Some(path),
+                    _ => self
+                        .root
+                        .clone()
+                        .filter(|_| self.depth > 0 && !self.root_closed),
+                };
+                RecordError {
+                    position: Position {
+                        source: self.source.clone(),
+                        line,
+                        byte: Some(byte),
+                        element,
+                    },
+                    id: None,
+                    reason,
+                }
+            }
+        }
+    }
+}
+
+impl Iterator for DisqusReader {
+    type Item = RecordResult;
+
+    fn next(&mut self) -> Option<RecordResult> {
+        while !self.done {
+            if let Some(item) = self.step() {
+                return Some(item);
+            }
+        }
+        None
+    }
+}
+
+impl std::iter::FusedIterator for DisqusReader {}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+/// The `dsq:id` attribute (under any prefix), else a plain `id`.
+fn dsq_id(e: &BytesStart<'_>) -> Option<String> {
+    let mut plain = None;
+    let mut attributes = e.attributes();
+    attributes.with_checks(false);
+    for attribute in attributes {
+        let Ok(attribute) = attribute else { break };
+        let key = attribute.key;
+        if key.local_name().into_inner() != "id" {
+            continue;
+        }
+        let value = attribute
+            .normalized_value_with(quick_xml::XmlVersion::Implicit1_0, 1, resolve_xml_entity)
+            .unwrap_or(attribute.value)
+            .trim()
+            .to_owned();
+        if key.prefix().is_some() {
+            return Some(value);
+        }
+        plain = Some(value);
+    }
+    plain
+}
+
+/// The text of an entity or character reference: predefined entities and character
+/// references are decoded, anything else (entities a DTD would define) kept as written.
+fn resolve_reference<'a>(r: &'a BytesRef<'_>) -> Cow<'a, str> {
+    let name: &str = r;
+    if let Some(text) = resolve_xml_entity(name) {
+        return Cow::Borrowed(text);
+    }
+    match r.resolve_char_ref() {
+        Ok(Some(c)) => Cow::Owned(c.to_string()),
+        _ => Cow::Owned(format!("&{name};")),
+    }
+}
+
+/// Whether a partial tag is a comment's start tag; with its name and its `dsq:id` if complete.
+fn partial_post_tag(buf: &[u8]) -> Option<(String, Option<String>)> {
+    let tag = buf.strip_prefix(b"<")?;
+    let name_len = tag
+        .iter()
+        .position(|b| b.is_ascii_whitespace() || matches!(b, b'/' | b'>'))
+        .unwrap_or(tag.len());
+    let qname = std::str::from_utf8(&tag[..name_len]).ok()?;
+    let local = qname.rsplit(':').next().unwrap_or(qname);
+    if local != "post" {
+        return None;
+    }
+    let rest = &tag[name_len..];
+    let id = find_id_attribute(rest);
+    Some((qname.to_owned(), id))
+}
+
+/// The value of a complete `…id="…"` attribute in the (partial) attributes of a tag: a
+/// prefixed one (`dsq:id`) wins over a plain `id`.
+fn find_id_attribute(attributes: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(attributes);
+    let mut rest = text.as_ref();
+    let mut found = None;
+    while let Some(eq) = rest.find('=') {
+        let key = rest[..eq].trim();
+        let key = key.rsplit(char::is_whitespace).next().unwrap_or(key);
+        let after = rest[eq + 1..].trim_start();
+        let Some(quote) = after.chars().next().filter(|&q| q == '"' || q == '\'') else {
+            break;
+        };
+        let Some(len) = after[1..].find(quote) else {
+            break;
+        };
+        let value = &after[1..1 + len];
+        let local = key.rsplit(':').next().unwrap_or(key);
+        if local == "id" && (key.contains(':') || found.is_none()) {
+            found = Some(value.trim().to_owned());
+        }
+        rest = &after[len + 2..];
+    }
+    found
+}
+
+/// `true`/`1` and `false`/`0`, any case; anything else is unknown.
+fn parse_bool(text: &str) -> Option<bool> {
+    let text = text.trim();
+    if text.eq_ignore_ascii_case("true") || text == "1" {
+        Some(true)
+    } else if text.eq_ignore_ascii_case("false") || text == "0" {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+fn non_empty(s: String) -> Option<String> {
+    (!s.is_empty()).then_some(s)
+}
+
+/// Replaces the marks of invalid UTF-8 with U+FFFD.
+fn clean(s: &str) -> String {
+    s.replace(SUB as char, "\u{FFFD}")
+}
+
+/// Appends as much of `text` as fits in `limit` bytes, at a character boundary.
+fn push_cut(field: &mut String, text: &str, limit: usize) {
+    let room = limit.saturating_sub(field.len());
+    let mut cut = text.len().min(room);
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    field.push_str(&text[..cut]);
+}
+
+/// The element name at the end of a path: `thread` for `disqus/thread[2]`.
+fn element_name(path: &str) -> &str {
+    let last = path.rsplit('/').next().unwrap_or(path);
+    last.split('[').next().unwrap_or(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::BufReader;
+
+    /// A reader that hands out at most `n` bytes per call.
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let n = self.0.len().min(out.len()).min(self.1);
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    fn repaired(input: &[u8], chunk: usize) -> (Vec<u8>, Vec<u64>, u64) {
+        let data: &'static [u8] = Box::leak(input.to_vec().into_boxed_slice());
+        let stream: ByteStream = Box::new(BufReader::with_capacity(chunk, Trickle(data, chunk)));
+        let mut repair = Utf8Repair::new(stream);
+        let mut out = Vec::new();
+        loop {
+            let chunk = repair.fill_buf().unwrap().to_vec();
+            if chunk.is_empty() {
+                break;
+            }
+            out.extend_from_slice(&chunk);
+            repair.consume(chunk.len());
+        }
+        let invalid: Vec<u64> = repair.invalid.iter().copied().collect();
+        assert_eq!(
+            repair.take_invalid_before(u64::MAX),
+            invalid.first().copied()
+        );
+        assert!(repair.invalid.is_empty());
+        (out, invalid, repair.line())
+    }
+
+    #[test]
+    fn repair_keeps_valid_utf8_and_offsets_across_chunk_boundaries() {
+        let mut input = "\u{FEFF}a é 喫茶 🙂\nb".as_bytes().to_vec();
+        // An invalid byte before a valid two-byte sequence, a lone continuation byte, and a
+        // sequence cut short by the end of the input.
+        let first = input.iter().position(|&b| b == 0xC3).unwrap();
+        input.insert(first, 0xFF);
+        let second = input.len();
+        input.extend_from_slice(b"\x80c\xE5\x96");
+        let n = input.len() as u64;
+        for chunk in 1..8 {
+            let (out, invalid, line) = repaired(&input, chunk);
+            assert_eq!(
+                invalid,
+                vec![first as u64, second as u64, n - 2, n - 1],
+                "chunk {chunk}"
+            );
+            let mut expected = input[3..].to_vec();
+            for &at in &invalid {
+                expected[at as usize - 3] = SUB;
+            }
+            assert_eq!(out, expected, "chunk {chunk}");
+            assert!(std::str::from_utf8(&out).is_ok());
+            assert_eq!(line, 2);
+        }
+    }
+
+    #[test]
+    fn advance_finds_needles_that_overlap_themselves() {
+        let find = |needle: &[u8], hay: &[u8]| {
+            let mut m = 0;
+            hay.iter().position(|&b| {
+                m = advance(needle, m, b);
+                m == needle.len()
+            })
+        };
+        assert_eq!(find(b"-->", b"a --->"), Some(5));
+        assert_eq!(find(b"]]>", b"]]]]>x"), Some(4));
+        assert_eq!(find(b"?>", b"??>"), Some(2));
+        assert_eq!(find(b"-->", b"- -> ->"), None);
+    }
+
+    #[test]
+    fn partial_start_tags_of_comments_are_recognized() {
+        assert_eq!(
+            partial_post_tag(br#"<post dsq:id="42" other="x"#),
+            Some(("post".into(), Some("42".into())))
+        );
+        assert_eq!(
+            partial_post_tag(br#"<post dsq:id="4"#),
+            Some(("post".into(), None))
+        );
+        assert_eq!(partial_post_tag(b"<pos"), None);
+        assert_eq!(partial_post_tag(b"<thread dsq:id=\"1\""), None);
+        assert_eq!(
+            partial_post_tag(br#"<post id='7' dsq:id='8'"#),
+            Some(("post".into(), Some("8".into())))
+        );
+    }
 }

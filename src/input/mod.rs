@@ -172,7 +172,7 @@ pub struct ExportFields {
     /// Disqus `isSpam`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_spam: Option<bool>,
-    /// Disqus `isDeleted`.
+    /// Disqus `isDeleted`; also true for WordPress comments in the trash.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_deleted: Option<bool>,
     /// Reddit subreddit.
@@ -377,19 +377,41 @@ pub fn from_reader(
         error,
     };
     let mut stream = decompress(raw).map_err(io)?;
-    let format = match options.format {
-        Some(f) => f,
-        None => {
-            let head = stream.fill_buf().map_err(io)?;
-            if head.iter().all(u8::is_ascii_whitespace) {
-                // Nothing to read: any reader yields no records; JSONL is the plainest.
-                Format::Jsonl
-            } else {
-                detect_format(head, &name)
-                    .ok_or_else(|| InputError::UnknownFormat(name.to_string()))?
+    // Peek at the first bytes, reading until there are enough to tell the format (a pipe may
+    // deliver a few bytes at a time), then put them back in front of the rest. A read error
+    // here (a truncated gzip file, say) is handed on after the bytes read before it, so the
+    // reader reports it in place, after the comments it could read.
+    let mut head = Vec::with_capacity(DETECT_LEN);
+    let mut deferred = None;
+    let mut buf = [0u8; 4096];
+    while head.len() < DETECT_LEN {
+        match stream.read(&mut buf[..(DETECT_LEN - head.len()).min(4096)]) {
+            Ok(0) => break,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                deferred = Some(e);
+                break;
             }
         }
+    }
+    let format = match options.format {
+        Some(f) => f,
+        None if head.iter().all(u8::is_ascii_whitespace) => {
+            // Nothing to read: any reader yields no records; JSONL is the plainest.
+            Format::Jsonl
+        }
+        None => detect_format(&head, &name)
+            .ok_or_else(|| InputError::UnknownFormat(name.to_string()))?,
     };
+    let rest: Box<dyn Read + Send> = match deferred {
+        Some(e) => Box::new(FailOnce(Some(e))),
+        None => Box::new(stream),
+    };
+    let stream: ByteStream = Box::new(BufReader::with_capacity(
+        1 << 16,
+        std::io::Cursor::new(head).chain(rest),
+    ));
     let records: Box<dyn Iterator<Item = RecordResult> + Send> = match format {
         Format::Jsonl => Box::new(jsonl::JsonlReader::new(
             stream,
@@ -408,6 +430,21 @@ pub fn from_reader(
         records,
     })
 }
+
+/// A reader that fails once with a stored error, then reads as empty.
+struct FailOnce(Option<std::io::Error>);
+
+impl Read for FailOnce {
+    fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+        match self.0.take() {
+            Some(e) => Err(e),
+            None => Ok(0),
+        }
+    }
+}
+
+/// How many leading bytes format detection looks at.
+const DETECT_LEN: usize = 8192;
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
