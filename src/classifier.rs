@@ -356,15 +356,9 @@ impl ClassifierParams {
                 out
             })
             .collect();
-        let vectorizer = Vectorizer::fit(self.vectorizer, self.vocabulary, &normalized)?;
-        let rows: Vec<FeatureVector> = normalized
-            .par_iter()
-            .map_init(VectorScratch::default, |scratch, text| {
-                let mut out = FeatureVector::default();
-                vectorizer.transform_into(text, scratch, &mut out);
-                out
-            })
-            .collect();
+        let (vectorizer, rows) =
+            Vectorizer::fit_transform(self.vectorizer, self.vocabulary, &normalized)?;
+        drop(normalized);
         let mut matrix = FeatureMatrix::new(vectorizer.vocabulary().len());
         for row in &rows {
             matrix

@@ -2,8 +2,6 @@
 
 use crate::features::FeatureVector;
 use crate::tokenize::Tokenizer;
-use foldhash::HashMap as TermMap;
-use foldhash::HashMapExt;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -242,61 +240,109 @@ impl Vectorizer {
         params: VocabularyParams,
         normalized: &[S],
     ) -> Result<Self, VectorizerError> {
+        Ok(Self::fit_transform(config, params, normalized)?.0)
+    }
+
+    /// Learns the vocabulary from normalized training texts and returns it with the vectors of
+    /// those texts (equal to [`Vectorizer::transform`] of each, computed without a second pass
+    /// over the text).
+    ///
+    /// Each text's terms are hashed once; document frequencies come from sorting the
+    /// `(term hash, text)` pairs, and a term's spelling is only built for terms that are kept.
+    /// Integer counts and sorted orders throughout, so the result does not depend on the
+    /// number of threads.
+    pub fn fit_transform<S: AsRef<str> + Sync>(
+        config: VectorizerConfig,
+        params: VocabularyParams,
+        normalized: &[S],
+    ) -> Result<(Self, Vec<FeatureVector>), VectorizerError> {
         check_config(&config)?;
         if !(params.max_df > 0.0 && params.max_df <= 1.0) {
             return Err(VectorizerError::MaxDf(params.max_df));
         }
-        // Document and total frequency of every term, keyed by its 64-bit hash: one table
-        // lookup per term occurrence and one string allocation per distinct term and chunk.
-        // Integer sums, so neither the chunking nor the merge order changes the result.
-        let chunk_len = normalized
-            .len()
-            .div_ceil(2 * rayon::current_num_threads())
-            .max(64);
-        let stats: TermMap<u64, TermStats> = normalized
-            .par_chunks(chunk_len)
-            .map(|chunk| {
-                let mut stats: TermMap<u64, TermStats> = TermMap::new();
-                let mut scratch = TermScratch::default();
-                for (doc, text) in chunk.iter().enumerate() {
-                    for_each_term(&config, text.as_ref(), &mut scratch, |h, term| {
-                        let s = stats.entry(h).or_insert_with(|| TermStats {
-                            term: term.text().into(),
-                            df: 0,
-                            tf: 0,
-                            last_doc: usize::MAX,
-                        });
-                        if s.last_doc != doc {
-                            s.last_doc = doc;
-                            s.df += 1;
-                        }
-                        s.tf += 1;
-                    });
-                }
-                stats
-            })
-            .reduce(TermMap::new, |a, b| {
-                if a.len() >= b.len() {
-                    merge(a, b)
-                } else {
-                    merge(b, a)
-                }
-            });
+        // 1. The distinct term hashes of every text, with their counts.
+        let docs: Vec<Vec<(u64, u32)>> = normalized
+            .par_iter()
+            .map_init(
+                || (TermScratch::default(), Vec::new()),
+                |(scratch, hashes), text| doc_terms(&config, text.as_ref(), scratch, hashes),
+            )
+            .collect();
+        // 2. Document and total frequency of each hash, and the first text it occurs in.
+        let mut pairs: Vec<(u64, u32, u32)> = Vec::with_capacity(docs.iter().map(Vec::len).sum());
+        for (d, terms) in docs.iter().enumerate() {
+            pairs.extend(terms.iter().map(|&(h, tf)| (h, d as u32, tf)));
+        }
+        pairs.par_sort_unstable();
         let n = normalized.len() as u64;
-        let max_df = (params.max_df * n as f64).floor() as u64;
-        let mut kept: Vec<(Box<str>, u32, u64)> = stats
-            .into_values()
-            .filter(|s| s.df >= params.min_df && u64::from(s.df) <= max_df.max(1))
-            .map(|s| (s.term, s.df, s.tf))
+        let max_df = ((params.max_df * n as f64).floor() as u64).max(1);
+        // (hash, df, tf, first text)
+        let mut kept: Vec<(u64, u32, u64, u32)> = Vec::new();
+        for group in pairs.chunk_by(|a, b| a.0 == b.0) {
+            let df = group.len() as u32;
+            if df >= params.min_df && u64::from(df) <= max_df {
+                let tf = group.iter().map(|p| u64::from(p.2)).sum();
+                kept.push((group[0].0, df, tf, group[0].1));
+            }
+        }
+        drop(pairs);
+        // 3. Spell out the kept terms, from the first text each occurs in.
+        let mut wanted: Vec<(u32, u64, usize)> = kept
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.3, k.0, i))
+            .collect();
+        wanted.sort_unstable();
+        let spelled: Vec<(usize, Box<str>)> = wanted
+            .par_chunk_by(|a, b| a.0 == b.0)
+            .map_init(TermScratch::default, |scratch, group| {
+                let text = normalized[group[0].0 as usize].as_ref();
+                let mut found = Vec::with_capacity(group.len());
+                let mut done = vec![false; group.len()];
+                for_each_term(&config, text, scratch, |h, term| {
+                    if let Ok(k) = group.binary_search_by(|w| w.1.cmp(&h))
+                        && !done[k]
+                    {
+                        done[k] = true;
+                        found.push((group[k].2, term.text().into_boxed_str()));
+                    }
+                });
+                found
+            })
+            .flatten()
+            .collect();
+        let mut names: Vec<Option<Box<str>>> = vec![None; kept.len()];
+        for (i, name) in spelled {
+            names[i] = Some(name);
+        }
+        let mut terms: Vec<(Box<str>, u32, u64)> = kept
+            .iter()
+            .zip(names)
+            .filter_map(|(k, name)| name.map(|name| (name, k.1, k.2)))
             .collect();
         if let Some(max) = params.max_features {
-            kept.sort_unstable_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
-            kept.truncate(max);
+            terms.sort_unstable_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+            terms.truncate(max);
         }
-        kept.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let document_frequency = kept.iter().map(|k| k.1).collect();
-        let terms = kept.into_iter().map(|k| k.0).collect();
-        Self::from_parts(config, terms, document_frequency, n)
+        terms.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let document_frequency = terms.iter().map(|k| k.1).collect();
+        let terms = terms.into_iter().map(|k| k.0).collect();
+        let vectorizer = Self::from_parts(config, terms, document_frequency, n)?;
+        // 4. The vectors, from the hashes of step 1.
+        let vectors =
+            docs.par_iter()
+                .map_init(Vec::new, |columns, terms| {
+                    columns.clear();
+                    columns.extend(terms.iter().filter_map(|&(h, tf)| {
+                        vectorizer.vocabulary.get_by_hash(h).map(|j| (j, tf))
+                    }));
+                    columns.sort_unstable();
+                    let mut out = FeatureVector::default();
+                    vectorizer.push_weighted(columns.iter().copied(), &mut out);
+                    out
+                })
+                .collect();
+        Ok((vectorizer, vectors))
     }
 
     /// Rebuilds a vectorizer from its stored parts.
@@ -375,17 +421,22 @@ impl Vectorizer {
             }
         });
         columns.sort_unstable();
-        let mut i = 0;
-        while i < columns.len() {
-            let j = columns[i];
-            let run = columns[i..].iter().take_while(|&&c| c == j).count();
-            i += run;
-            let tf = run as f64;
+        let counted = columns
+            .chunk_by(|a, b| a == b)
+            .map(|run| (run[0], run.len() as u32));
+        self.push_weighted(counted, out);
+    }
+
+    /// Appends the weights of `(column, count)` pairs (columns increasing) to `out`, then
+    /// scales to unit length if configured.
+    fn push_weighted(&self, counted: impl Iterator<Item = (u32, u32)>, out: &mut FeatureVector) {
+        for (j, count) in counted {
+            let tf = f64::from(count);
             let mut w = match self.config.term_weight {
                 TermWeight::Count => tf,
                 TermWeight::Binary => 1.0,
                 // Most terms occur once; skip the logarithm for them.
-                TermWeight::Sublinear if run == 1 => 1.0,
+                TermWeight::Sublinear if count == 1 => 1.0,
                 TermWeight::Sublinear => 1.0 + tf.ln(),
             };
             if let Some(idf) = self.idf.get(j as usize) {
@@ -403,28 +454,20 @@ impl Vectorizer {
     }
 }
 
-/// Counts of one term while fitting.
-struct TermStats {
-    term: Box<str>,
-    df: u32,
-    tf: u64,
-    /// The last document (index within its chunk) that counted toward `df`.
-    last_doc: usize,
-}
-
-fn merge(mut a: TermMap<u64, TermStats>, b: TermMap<u64, TermStats>) -> TermMap<u64, TermStats> {
-    for (h, s) in b {
-        match a.entry(h) {
-            std::collections::hash_map::Entry::Occupied(mut e) => {
-                e.get_mut().df += s.df;
-                e.get_mut().tf += s.tf;
-            }
-            std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(s);
-            }
-        }
-    }
-    a
+/// The distinct term hashes of one text with their counts, sorted by hash.
+fn doc_terms(
+    config: &VectorizerConfig,
+    text: &str,
+    scratch: &mut TermScratch,
+    hashes: &mut Vec<u64>,
+) -> Vec<(u64, u32)> {
+    hashes.clear();
+    for_each_term(config, text, scratch, |h, _| hashes.push(h));
+    hashes.sort_unstable();
+    hashes
+        .chunk_by(|a, b| a == b)
+        .map(|run| (run[0], run.len() as u32))
+        .collect()
 }
 
 fn check_config(config: &VectorizerConfig) -> Result<(), VectorizerError> {
