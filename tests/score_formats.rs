@@ -271,13 +271,22 @@ fn malformed_inputs_give_one_record_per_comment() {
     assert!(r.len() < 10);
 
     // Bad CSV quoting: a stray quote inside an unquoted field is kept as text; an unclosed
-    // quoted field runs to the end of the file, so the rows after it are part of that field.
-    let csv =
-        b"id,text\n1,\"closed\" then text\n2,plain \"inner\" quotes\n3,\"never closed\n4,last\n";
+    // quoted field would run to the end of the file: its row is an error and the rows after
+    // it are still read, one record per comment.
+    let csv = b"id,text\n1,\"closed\" then text\n2,plain \"inner\" quotes\n3,\"never closed\n4,last\n5,really last\n";
     let out = run(&["score", "--format", "csv", "-q"], Some(csv));
+    assert_eq!(out.status.code(), Some(1));
     let r = records(&out);
     let ids: Vec<String> = r.iter().map(|v| field(v, "id")).collect();
-    assert_eq!(ids, ["1", "2", "3"]);
+    assert_eq!(ids, ["1", "2", "", "4", "5"]);
+    assert!(
+        r[2]["error"].as_str().unwrap().contains("unclosed quote"),
+        "{}",
+        r[2]
+    );
+    assert_eq!(r[2]["line"], 4);
+    assert!(r[3]["label"].as_str().is_some());
+    assert!(r[4]["label"].as_str().is_some());
 
     // Invalid UTF-8 inside one CSV cell and one JSONL line: an error record each, in place.
     let out = run(

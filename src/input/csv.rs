@@ -8,6 +8,7 @@ use crate::comment::{Comment, Post};
 use crate::label::Label;
 use std::io::BufRead;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Column positions of the mapped fields.
 struct Columns {
@@ -42,11 +43,15 @@ pub(crate) fn read(
     names: FieldMap,
 ) -> Box<dyn Iterator<Item = RecordResult> + Send> {
     let delimiter = delimiter(&mut stream);
+    let quotes = Arc::new(AtomicU64::new(0));
     let mut reader = ::csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
         .has_headers(true)
-        .from_reader(stream);
+        .from_reader(QuoteCounter {
+            inner: stream,
+            quotes: quotes.clone(),
+        });
     let position = move |p: Option<&::csv::Position>| Position {
         source: source.clone(),
         line: p.map(|p| p.line()),
@@ -87,46 +92,124 @@ pub(crate) fn read(
         .iter()
         .map(|h| String::from_utf8_lossy(h).into_owned())
         .collect();
+    let make = move |row: &::csv::ByteRecord, pos: Position| -> RecordResult {
+        let line = pos.line.unwrap_or(0);
+        parse_row(row, &columns, &names, &header_names, line)
+            .map(|(comment, export)| Record {
+                comment,
+                position: pos.clone(),
+                export,
+                skip: None,
+            })
+            .map_err(|(id, reason)| RecordError {
+                position: pos,
+                id,
+                reason,
+            })
+    };
+    // Each row is held back until the next one is read: if the file ends inside a quoted
+    // field (an odd number of quotes in all), the last row swallowed the rest of the file, and
+    // is split back into its lines instead.
     let mut row = ::csv::ByteRecord::new();
+    let mut held: Option<(::csv::ByteRecord, Position)> = None;
+    let mut queue: std::collections::VecDeque<RecordResult> = Default::default();
     let mut done = false;
     Box::new(std::iter::from_fn(move || {
-        if done {
-            return None;
-        }
-        match reader.read_byte_record(&mut row) {
-            Ok(false) => {
-                done = true;
-                None
+        loop {
+            if let Some(item) = queue.pop_front() {
+                return Some(item);
             }
-            Ok(true) => {
-                let pos = position(row.position());
-                let line = pos.line.unwrap_or(0);
-                Some(
-                    parse_row(&row, &columns, &names, &header_names, line)
-                        .map(|(comment, export)| Record {
-                            comment,
-                            position: pos.clone(),
-                            export,
-                            skip: None,
-                        })
-                        .map_err(|(id, reason)| RecordError {
-                            position: pos,
-                            id,
-                            reason,
-                        }),
-                )
+            if done {
+                return None;
             }
-            Err(e) => {
-                // A read error (I/O, bad gzip) ends the stream after one error item.
-                done = true;
-                Some(Err(RecordError {
-                    position: position(e.position()),
-                    id: None,
-                    reason: format!("cannot read CSV: {e}"),
-                }))
+            match reader.read_byte_record(&mut row) {
+                Ok(true) => {
+                    let pos = position(row.position());
+                    if let Some((prev, prev_pos)) = held.replace((row.clone(), pos)) {
+                        return Some(make(&prev, prev_pos));
+                    }
+                }
+                Ok(false) => {
+                    done = true;
+                    if let Some((last, pos)) = held.take() {
+                        if quotes.load(Ordering::Relaxed) % 2 == 1 {
+                            queue.extend(split_unclosed(&last, pos, delimiter, &make));
+                        } else {
+                            queue.push_back(make(&last, pos));
+                        }
+                    }
+                }
+                Err(e) => {
+                    // A read error (I/O, bad gzip) ends the stream after one error item.
+                    done = true;
+                    if let Some((last, pos)) = held.take() {
+                        queue.push_back(make(&last, pos));
+                    }
+                    queue.push_back(Err(RecordError {
+                        position: position(e.position()),
+                        id: None,
+                        reason: format!("cannot read CSV: {e}"),
+                    }));
+                }
             }
         }
     }))
+}
+
+/// Counts the `"` bytes read through it, to tell at the end whether a quote was left open.
+struct QuoteCounter {
+    inner: ByteStream,
+    quotes: Arc<AtomicU64>,
+}
+
+impl std::io::Read for QuoteCounter {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let q = buf[..n].iter().filter(|&&b| b == b'"').count() as u64;
+        self.quotes.fetch_add(q, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// The last row of a file that ends inside a quoted field: the row holds its own first line
+/// and then every later line of the file. Gives an error for the row with the unclosed quote,
+/// then the later lines as rows of their own (read without quoting, one row per line).
+fn split_unclosed(
+    row: &::csv::ByteRecord,
+    pos: Position,
+    delimiter: u8,
+    make: &impl Fn(&::csv::ByteRecord, Position) -> RecordResult,
+) -> Vec<RecordResult> {
+    let line = pos.line.unwrap_or(0);
+    let swallowed = row.iter().next_back().unwrap_or(&[]);
+    let rest = match swallowed.iter().position(|&b| b == b'\n') {
+        Some(i) => &swallowed[i + 1..],
+        None => &[][..],
+    };
+    let mut out = vec![Err(RecordError {
+        position: pos.clone(),
+        id: None,
+        reason: "unclosed quote: the quoted field runs to the end of the file; the lines after this one are read as rows of their own".into(),
+    })];
+    let mut rest_reader = ::csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .has_headers(false)
+        .quoting(false)
+        .from_reader(rest);
+    let mut rest_row = ::csv::ByteRecord::new();
+    let mut k = 0;
+    while let Ok(true) = rest_reader.read_byte_record(&mut rest_row) {
+        k += 1;
+        let at = Position {
+            source: pos.source.clone(),
+            line: Some(line + k),
+            byte: None,
+            element: None,
+        };
+        out.push(make(&rest_row, at));
+    }
+    out
 }
 
 fn parse_row(
