@@ -261,7 +261,7 @@ impl Vectorizer {
             return Err(VectorizerError::MaxDf(params.max_df));
         }
         // 1. The distinct term hashes of every text, with their counts.
-        let docs: Vec<Vec<(u64, u32)>> = normalized
+        let docs: Vec<Vec<(u64, u32, u32)>> = normalized
             .par_iter()
             .map_init(
                 || (TermScratch::default(), Vec::new()),
@@ -269,45 +269,52 @@ impl Vectorizer {
             )
             .collect();
         // 2. Document and total frequency of each hash, and the first text it occurs in.
-        let mut pairs: Vec<(u64, u32, u32)> = Vec::with_capacity(docs.iter().map(Vec::len).sum());
+        // (hash, text, count, locator)
+        let mut pairs: Vec<(u64, u32, u32, u32)> =
+            Vec::with_capacity(docs.iter().map(Vec::len).sum());
         for (d, terms) in docs.iter().enumerate() {
-            pairs.extend(terms.iter().map(|&(h, tf)| (h, d as u32, tf)));
+            pairs.extend(terms.iter().map(|&(h, tf, loc)| (h, d as u32, tf, loc)));
         }
-        pairs.par_sort_unstable();
+        pairs.par_sort_unstable_by_key(|p| (p.0, p.1));
         let n = normalized.len() as u64;
         let max_df = ((params.max_df * n as f64).floor() as u64).max(1);
-        // (hash, df, tf, first text)
-        let mut kept: Vec<(u64, u32, u64, u32)> = Vec::new();
+        // (df, tf, first text, locator in it)
+        let mut kept: Vec<(u32, u64, u32, u32)> = Vec::new();
         for group in pairs.chunk_by(|a, b| a.0 == b.0) {
             let df = group.len() as u32;
             if df >= params.min_df && u64::from(df) <= max_df {
                 let tf = group.iter().map(|p| u64::from(p.2)).sum();
-                kept.push((group[0].0, df, tf, group[0].1));
+                kept.push((df, tf, group[0].1, group[0].3));
             }
         }
         drop(pairs);
         // 3. Spell out the kept terms, from the first text each occurs in.
-        let mut wanted: Vec<(u32, u64, usize)> = kept
+        let mut wanted: Vec<(u32, u32, usize)> = kept
             .iter()
             .enumerate()
-            .map(|(i, k)| (k.3, k.0, i))
+            .map(|(i, k)| (k.2, k.3, i))
             .collect();
         wanted.sort_unstable();
         let spelled: Vec<(usize, Box<str>)> = wanted
             .par_chunk_by(|a, b| a.0 == b.0)
-            .map_init(TermScratch::default, |scratch, group| {
+            .map_init(Vec::new, |words, group| {
                 let text = normalized[group[0].0 as usize].as_ref();
-                let mut found = Vec::with_capacity(group.len());
-                let mut done = vec![false; group.len()];
-                for_each_term(&config, text, scratch, |h, term| {
-                    if let Ok(k) = group.binary_search_by(|w| w.1.cmp(&h))
-                        && !done[k]
-                    {
-                        done[k] = true;
-                        found.push((group[k].2, term.text().into_boxed_str()));
-                    }
-                });
-                found
+                let base = text.as_ptr() as usize;
+                words.clear();
+                words.extend(
+                    Tokenizer
+                        .tokenize(text)
+                        .map(|w| (w.as_ptr() as usize - base, w.len())),
+                );
+                group
+                    .iter()
+                    .map(|&(_, loc, i)| {
+                        (
+                            i,
+                            spell(text, words, loc, config.prefix_len).into_boxed_str(),
+                        )
+                    })
+                    .collect::<Vec<_>>()
             })
             .flatten()
             .collect();
@@ -318,7 +325,7 @@ impl Vectorizer {
         let mut terms: Vec<(Box<str>, u32, u64)> = kept
             .iter()
             .zip(names)
-            .filter_map(|(k, name)| name.map(|name| (name, k.1, k.2)))
+            .filter_map(|(k, name)| name.map(|name| (name, k.0, k.1)))
             .collect();
         if let Some(max) = params.max_features {
             terms.sort_unstable_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
@@ -329,19 +336,19 @@ impl Vectorizer {
         let terms = terms.into_iter().map(|k| k.0).collect();
         let vectorizer = Self::from_parts(config, terms, document_frequency, n)?;
         // 4. The vectors, from the hashes of step 1.
-        let vectors =
-            docs.par_iter()
-                .map_init(Vec::new, |columns, terms| {
-                    columns.clear();
-                    columns.extend(terms.iter().filter_map(|&(h, tf)| {
-                        vectorizer.vocabulary.get_by_hash(h).map(|j| (j, tf))
-                    }));
-                    columns.sort_unstable();
-                    let mut out = FeatureVector::default();
-                    vectorizer.push_weighted(columns.iter().copied(), &mut out);
-                    out
-                })
-                .collect();
+        let vectors = docs
+            .par_iter()
+            .map_init(Vec::new, |columns, terms| {
+                columns.clear();
+                columns.extend(terms.iter().filter_map(|&(h, tf, _)| {
+                    vectorizer.vocabulary.get_by_hash(h).map(|j| (j, tf))
+                }));
+                columns.sort_unstable();
+                let mut out = FeatureVector::default();
+                vectorizer.push_weighted(columns.iter().copied(), &mut out);
+                out
+            })
+            .collect();
         Ok((vectorizer, vectors))
     }
 
@@ -454,19 +461,21 @@ impl Vectorizer {
     }
 }
 
-/// The distinct term hashes of one text with their counts, sorted by hash.
+/// The distinct terms of one text: `(hash, count, locator of one occurrence)`, sorted by hash.
 fn doc_terms(
     config: &VectorizerConfig,
     text: &str,
     scratch: &mut TermScratch,
-    hashes: &mut Vec<u64>,
-) -> Vec<(u64, u32)> {
+    hashes: &mut Vec<(u64, u32)>,
+) -> Vec<(u64, u32, u32)> {
     hashes.clear();
-    for_each_term(config, text, scratch, |h, _| hashes.push(h));
+    for_each_term(config, text, scratch, |h, term| {
+        hashes.push((h, term.locator()))
+    });
     hashes.sort_unstable();
     hashes
-        .chunk_by(|a, b| a == b)
-        .map(|run| (run[0], run.len() as u32))
+        .chunk_by(|a, b| a.0 == b.0)
+        .map(|run| (run[0].0, run.len() as u32, run[0].1))
         .collect()
 }
 
@@ -481,29 +490,59 @@ fn check_config(config: &VectorizerConfig) -> Result<(), VectorizerError> {
 /// Marks a word-prefix term: `idiots` gives `~idiot` with a prefix length of 5.
 pub const PREFIX_MARK: char = '~';
 
-/// One term of a text, by reference; [`TermRef::text`] spells it out.
-struct TermRef<'t> {
-    normalized: &'t str,
-    /// Byte ranges of the term's words (one for a word or a prefix).
-    words: &'t [(usize, usize)],
+/// Where one term of a text is; [`spell`] turns its [`TermRef::locator`] back into the term.
+struct TermRef {
+    /// Number of words (1 for a word or a prefix).
+    len: usize,
     /// Whether the term is a word prefix (`~` + the prefix).
     prefix: bool,
+    /// Position of the term's first word among the text's words.
+    index: usize,
 }
 
-impl TermRef<'_> {
-    /// The term as stored in a vocabulary: `word`, `word word`, or `~pref`.
-    fn text(&self) -> String {
-        let mut out = String::new();
-        if self.prefix {
+impl TermRef {
+    /// Where the term is in its text, in 32 bits: the first word's index and the n-gram length
+    /// (0 for a prefix). [`spell`] turns it back into the term.
+    fn locator(&self) -> u32 {
+        let kind = if self.prefix { 0 } else { self.len as u32 };
+        ((self.index as u32) << 4) | kind
+    }
+}
+
+/// The term at `locator` (see [`TermRef::locator`]) of a text whose words are `words`.
+fn spell(normalized: &str, words: &[(usize, usize)], locator: u32, prefix_len: u8) -> String {
+    let index = (locator >> 4) as usize;
+    let kind = (locator & 0xF) as usize;
+    let mut out = String::new();
+    if kind == 0 {
+        if let Some(&(s, len)) = words.get(index) {
+            let w = &normalized[s..s + len];
             out.push(PREFIX_MARK);
+            out.push_str(&w[..prefix_end(w, prefix_len).unwrap_or(len)]);
         }
-        for (k, &(s, len)) in self.words.iter().enumerate() {
-            if k > 0 {
-                out.push(' ');
-            }
-            out.push_str(&self.normalized[s..s + len]);
+        return out;
+    }
+    for (k, &(s, len)) in words.iter().skip(index).take(kind).enumerate() {
+        if k > 0 {
+            out.push(' ');
         }
-        out
+        out.push_str(&normalized[s..s + len]);
+    }
+    out
+}
+
+/// Byte length of the first `prefix_len` characters of `w`, if it has that many.
+fn prefix_end(w: &str, prefix_len: u8) -> Option<usize> {
+    let prefix_len = usize::from(prefix_len);
+    if prefix_len == 0 {
+        return None;
+    }
+    if w.is_ascii() {
+        (w.len() >= prefix_len).then_some(prefix_len)
+    } else {
+        w.char_indices()
+            .nth(prefix_len - 1)
+            .map(|(cut, c)| cut + c.len_utf8())
     }
 }
 
@@ -515,7 +554,7 @@ fn for_each_term(
     config: &VectorizerConfig,
     normalized: &str,
     scratch: &mut TermScratch,
-    mut f: impl FnMut(u64, TermRef<'_>),
+    mut f: impl FnMut(u64, TermRef),
 ) {
     let TermScratch { words, hashes } = scratch;
     words.clear();
@@ -532,33 +571,24 @@ fn for_each_term(
                 .iter()
                 .fold(window[0], |acc, &w| combine(acc, w));
             let term = TermRef {
-                normalized,
-                words: &words[i..i + n],
+                len: n,
                 prefix: false,
+                index: i,
             };
             f(h, term);
         }
     }
-    let prefix_len = usize::from(config.prefix_len);
-    if prefix_len > 0 {
-        for &(s, len) in words.iter() {
+    if config.prefix_len > 0 {
+        for (index, &(s, len)) in words.iter().enumerate() {
             let w = &normalized[s..s + len];
-            let end = if w.is_ascii() {
-                (len >= prefix_len).then_some(prefix_len)
-            } else {
-                w.char_indices()
-                    .nth(prefix_len - 1)
-                    .map(|(cut, c)| cut + c.len_utf8())
-            };
-            if let Some(end) = end {
+            if let Some(end) = prefix_end(w, config.prefix_len) {
                 let h = combine(PREFIX_SALT, word_hash(&w[..end]));
-                let range = [(s, end)];
                 f(
                     h,
                     TermRef {
-                        normalized,
-                        words: &range,
+                        len: 1,
                         prefix: true,
+                        index,
                     },
                 );
             }
