@@ -53,15 +53,18 @@
 //! - Markup nested more than 256 levels deep inside an entry makes that entry an error;
 //!   4096 levels, or one token longer than 64 MiB, ends the stream with an error record.
 
+use super::xml::{
+    EventReader, Records, StreamOptions, Utf8Stream, attribute_value, configure,
+    floor_char_boundary, position, push_cut, recycled, resolve_reference,
+};
 use super::{ByteStream, ExportFields, Position, Record, RecordError, RecordResult, Skip};
 use crate::comment::{Comment, Post};
 use quick_xml::NsReader;
-use quick_xml::XmlVersion;
-use quick_xml::escape::resolve_xml_entity;
 use quick_xml::events::{BytesEnd, BytesRef, BytesStart, Event};
 use quick_xml::name::ResolveResult;
 use std::collections::HashMap;
-use std::io::{self, BufRead, Read};
+#[cfg(test)]
+use std::io::Read;
 use std::sync::Arc;
 
 /// The longest run of input without a `<` or `>`: bounds the size of any one XML token.
@@ -88,7 +91,7 @@ pub(crate) fn read(
     stream: ByteStream,
     source: Arc<str>,
 ) -> Box<dyn Iterator<Item = RecordResult> + Send> {
-    Box::new(BloggerReader::new(stream, source))
+    Box::new(Records(BloggerReader::new(stream, source)))
 }
 
 /// The elements the reader looks at.
@@ -227,27 +230,12 @@ impl Text {
         if self.overflow {
             return;
         }
-        let room = limit.saturating_sub(self.value.len());
-        if piece.len() <= room {
-            self.value.push_str(piece);
-        } else {
-            self.value
-                .push_str(&piece[..floor_char_boundary(piece, room)]);
-            self.overflow = true;
-        }
+        self.overflow = !push_cut(&mut self.value, piece, limit);
     }
 
     fn trimmed(&self) -> &str {
         self.value.trim()
     }
-}
-
-fn floor_char_boundary(s: &str, at: usize) -> usize {
-    let mut at = at.min(s.len());
-    while !s.is_char_boundary(at) {
-        at -= 1;
-    }
-    at
 }
 
 /// An `<entry>` being read.
@@ -331,12 +319,12 @@ impl Entry {
     }
 
     fn position(&self, source: &Arc<str>) -> Position {
-        Position {
-            source: source.clone(),
-            line: Some(self.line),
-            byte: Some(self.byte),
-            element: Some(self.element.clone()),
-        }
+        position(
+            source,
+            self.byte,
+            Some(self.line),
+            Some(self.element.clone()),
+        )
     }
 
     fn push_text(&mut self, text: &str) {
@@ -349,19 +337,10 @@ impl Entry {
         let Some((field, _)) = self.collect else {
             return;
         };
-        let raw = || format!("&{};", &**reference);
         let text = if field.holds_markup() && self.xhtml {
-            raw()
-        } else if reference.is_char_ref() {
-            match reference.resolve_char_ref() {
-                Ok(Some(c)) => c.to_string(),
-                _ => raw(),
-            }
+            format!("&{};", &**reference).into()
         } else {
-            match resolve_xml_entity(reference) {
-                Some(s) => s.to_owned(),
-                None => raw(),
-            }
+            resolve_reference(reference)
         };
         self.text_mut(field).push(&text, field.limit());
     }
@@ -493,14 +472,7 @@ impl Entry {
             if attribute.key.local_name().as_ref() != name {
                 continue;
             }
-            let value = match attribute.normalized_value_with(
-                XmlVersion::Implicit1_0,
-                1,
-                resolve_xml_entity,
-            ) {
-                Ok(value) => value.into_owned(),
-                Err(_) => attribute.value.into_owned(),
-            };
+            let value = attribute_value(&attribute).into_owned();
             if value.contains('\0') {
                 self.fail(|| {
                     format!(
@@ -561,127 +533,14 @@ fn is_removal_notice(text: &str) -> bool {
 /// The byte stream under the XML parser: replaces each byte of invalid UTF-8 with a NUL (so
 /// the parser never stops on it and the entry holding it can be reported), counts lines and
 /// bytes, and bounds the size of a token.
-struct Guard {
-    inner: ByteStream,
-    buf: Box<[u8]>,
-    /// Next byte to hand out.
-    pos: usize,
-    /// End of the checked bytes; `ready..filled` is an incomplete UTF-8 sequence.
-    ready: usize,
-    filled: usize,
-    eof: bool,
-    consumed: u64,
-    newlines: u64,
-    /// Bytes consumed since the last `<` or `>`.
-    run: u64,
-    overlong: bool,
-}
+type Guard = Utf8Stream<BloggerInput>;
 
-impl Guard {
-    fn new(inner: ByteStream) -> Self {
-        Guard {
-            inner,
-            buf: vec![0; 1 << 16].into_boxed_slice(),
-            pos: 0,
-            ready: 0,
-            filled: 0,
-            eof: false,
-            consumed: 0,
-            newlines: 0,
-            run: 0,
-            overlong: false,
-        }
-    }
+/// How the Blogger reader's [`Guard`] treats its input.
+struct BloggerInput;
 
-    /// Whether the whole input has been consumed.
-    fn at_end(&self) -> bool {
-        self.eof && self.pos == self.filled
-    }
-
-    fn check_utf8(&mut self) {
-        let mut at = self.ready;
-        loop {
-            match std::str::from_utf8(&self.buf[at..self.filled]) {
-                Ok(_) => {
-                    self.ready = self.filled;
-                    return;
-                }
-                Err(e) => {
-                    let bad = at + e.valid_up_to();
-                    match e.error_len() {
-                        Some(len) => {
-                            self.buf[bad..bad + len].fill(0);
-                            at = bad + len;
-                        }
-                        None => {
-                            self.ready = bad;
-                            return;
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
-impl BufRead for Guard {
-    fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        if self.run > MAX_TOKEN {
-            self.overlong = true;
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "XML token too long",
-            ));
-        }
-        while self.pos == self.ready {
-            if self.eof {
-                // An incomplete sequence at the very end is invalid too.
-                self.buf[self.ready..self.filled].fill(0);
-                self.ready = self.filled;
-                break;
-            }
-            self.buf.copy_within(self.ready..self.filled, 0);
-            self.filled -= self.ready;
-            self.pos = 0;
-            self.ready = 0;
-            let n = loop {
-                match self.inner.read(&mut self.buf[self.filled..]) {
-                    Ok(n) => break n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(e),
-                }
-            };
-            if n == 0 {
-                self.eof = true;
-            } else {
-                self.filled += n;
-                self.check_utf8();
-            }
-        }
-        Ok(&self.buf[self.pos..self.ready])
-    }
-
-    fn consume(&mut self, amount: usize) {
-        let amount = amount.min(self.ready - self.pos);
-        let bytes = &self.buf[self.pos..self.pos + amount];
-        self.newlines += bytes.iter().filter(|&&b| b == b'\n').count() as u64;
-        match bytes.iter().rposition(|&b| b == b'<' || b == b'>') {
-            Some(i) => self.run = (amount - 1 - i) as u64,
-            None => self.run += amount as u64,
-        }
-        self.pos += amount;
-        self.consumed += amount as u64;
-    }
-}
-
-impl Read for Guard {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        let available = self.fill_buf()?;
-        let n = available.len().min(out.len());
-        out[..n].copy_from_slice(&available[..n]);
-        self.consume(n);
-        Ok(n)
-    }
+impl StreamOptions for BloggerInput {
+    const REPLACEMENT: u8 = 0;
+    const MAX_TOKEN: Option<u64> = Some(MAX_TOKEN);
 }
 
 /// The streaming reader.
@@ -706,12 +565,7 @@ struct BloggerReader {
 impl BloggerReader {
     fn new(stream: ByteStream, source: Arc<str>) -> Self {
         let mut xml = NsReader::from_reader(Guard::new(stream));
-        let config = xml.config_mut();
-        config.trim_text(false);
-        config.expand_empty_elements = false;
-        config.check_end_names = true;
-        // A lone `&` is kept as text rather than failing the whole document.
-        config.allow_dangling_amp = true;
+        configure(xml.config_mut(), true);
         BloggerReader {
             xml,
             source,
@@ -756,9 +610,7 @@ impl BloggerReader {
                 self.fatal(reason, at, line)
             }
         };
-        if buf.capacity() <= 1 << 20 {
-            self.buf = buf;
-        }
+        self.buf = recycled(buf);
         item
     }
 
@@ -889,12 +741,7 @@ impl BloggerReader {
             self.done = true;
             return self.saw_markup.then(|| {
                 Err(RecordError {
-                    position: Position {
-                        source: self.source.clone(),
-                        line: Some(line),
-                        byte: Some(at),
-                        element: None,
-                    },
+                    position: position(&self.source, at, Some(line), None),
                     id: None,
                     reason: "no root element: the document is truncated, or not XML".into(),
                 })
@@ -930,12 +777,7 @@ impl BloggerReader {
             element = Some(entry.element);
         }
         Some(Err(RecordError {
-            position: Position {
-                source: self.source.clone(),
-                line,
-                byte: Some(byte),
-                element,
-            },
+            position: position(&self.source, byte, line, element),
             id: None,
             reason,
         }))
@@ -1062,16 +904,13 @@ impl BloggerReader {
     }
 }
 
-impl Iterator for BloggerReader {
-    type Item = RecordResult;
+impl EventReader for BloggerReader {
+    fn is_done(&self) -> bool {
+        self.done
+    }
 
-    fn next(&mut self) -> Option<RecordResult> {
-        while !self.done {
-            if let Some(item) = self.step() {
-                return Some(item);
-            }
-        }
-        None
+    fn next_item(&mut self) -> Option<RecordResult> {
+        self.step()
     }
 }
 

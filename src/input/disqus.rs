@@ -79,16 +79,21 @@
 //! up to [`MAX_MESSAGE`] bytes), and quick-xml's buffer, which holds one text or CDATA node
 //! whole. Nesting costs nothing past [`MAX_DEPTH`] levels.
 
+use super::xml::{
+    EventReader, Records, SUB, StreamOptions, Utf8Stream, attribute_value, configure, non_empty,
+    position, push_cut, resolve_reference,
+};
 use super::{ByteStream, ExportFields, Position, Record, RecordError, RecordResult, Skip};
 use crate::comment::{Comment, Post};
 use quick_xml::Reader;
 use quick_xml::errors::Error as XmlError;
-use quick_xml::escape::resolve_xml_entity;
-use quick_xml::events::{BytesRef, BytesStart, Event};
+use quick_xml::events::{BytesStart, Event};
 use quick_xml::reader::BinaryStream;
 use std::borrow::Cow;
-use std::collections::{HashMap, VecDeque};
-use std::io::{self, BufRead, Read};
+use std::collections::HashMap;
+#[cfg(test)]
+use std::io::Read;
+use std::io::{self, BufRead};
 use std::sync::Arc;
 
 /// Elements nested deeper than this (the root is level 1) are skipped unparsed.
@@ -99,174 +104,30 @@ pub(crate) const MAX_MESSAGE: usize = 1 << 20;
 pub(crate) const MAX_FIELD: usize = 64 << 10;
 /// How many distinct names of root children get an index in element paths.
 const MAX_COUNTED_NAMES: usize = 32;
-/// The byte that replaces each byte of invalid UTF-8 (ASCII SUB, not XML markup).
-const SUB: u8 = 0x1A;
-const BOM: &[u8] = b"\xEF\xBB\xBF";
-const BUFFER: usize = 64 << 10;
 
 /// Reads the comments of a Disqus export.
 pub(crate) fn read(
     stream: ByteStream,
     source: Arc<str>,
 ) -> Box<dyn Iterator<Item = RecordResult> + Send> {
-    Box::new(DisqusReader::new(stream, source))
+    Box::new(Records(DisqusReader::new(stream, source)))
 }
 
 // ---------------------------------------------------------------------------------------------
 // UTF-8 repair
 
-/// A buffered stream that replaces each byte of invalid UTF-8 with [`SUB`] (so the XML parser,
-/// which stops at invalid UTF-8, reads on with offsets unchanged), remembers where, skips a
-/// leading byte order mark and counts lines.
-struct Utf8Repair {
-    inner: ByteStream,
-    buf: Box<[u8]>,
-    /// Next byte to hand out.
-    pos: usize,
-    /// End of the checked bytes; `end..filled` is an incomplete UTF-8 sequence.
-    end: usize,
-    /// End of the bytes read.
-    filled: usize,
-    /// Input offset of `buf[pos]`.
-    offset: u64,
-    /// Newlines handed out and consumed.
-    newlines: u64,
-    /// Bytes of leading byte order marks skipped: input offsets minus quick-xml's positions.
-    skipped: u64,
-    /// Offsets of replaced bytes not yet claimed by [`Utf8Repair::take_invalid_before`].
-    invalid: VecDeque<u64>,
-    started: bool,
-    eof: bool,
-}
+/// The byte stream under quick-xml: each byte of invalid UTF-8 becomes [`SUB`] (so the XML
+/// parser, which stops at invalid UTF-8, reads on with offsets unchanged) and its offset is
+/// remembered; leading byte order marks are skipped and lines counted.
+type Utf8Repair = Utf8Stream<DisqusInput>;
 
-impl Utf8Repair {
-    fn new(inner: ByteStream) -> Self {
-        Utf8Repair {
-            inner,
-            buf: vec![0; BUFFER].into_boxed_slice(),
-            pos: 0,
-            end: 0,
-            filled: 0,
-            offset: 0,
-            newlines: 0,
-            skipped: 0,
-            invalid: VecDeque::new(),
-            started: false,
-            eof: false,
-        }
-    }
+/// How the Disqus reader's [`Utf8Repair`] treats its input.
+struct DisqusInput;
 
-    /// The 1-based line of the next byte.
-    fn line(&self) -> u64 {
-        self.newlines + 1
-    }
-
-    /// The first replaced byte before `offset`, forgetting all of them.
-    fn take_invalid_before(&mut self, offset: u64) -> Option<u64> {
-        let first = self.invalid.front().copied().filter(|&at| at < offset);
-        while self.invalid.front().is_some_and(|&at| at < offset) {
-            self.invalid.pop_front();
-        }
-        first
-    }
-
-    /// At least `n` bytes (up to the buffer's size), unless the input ends first.
-    fn peek(&mut self, n: usize) -> io::Result<&[u8]> {
-        self.fill_buf()?;
-        while self.end - self.pos < n && !self.eof && self.refill()? {}
-        Ok(&self.buf[self.pos..self.end])
-    }
-
-    /// Reads more input after the bytes not yet handed out, and checks it; `false` when the
-    /// buffer is full.
-    fn refill(&mut self) -> io::Result<bool> {
-        if self.pos > 0 {
-            self.buf.copy_within(self.pos..self.filled, 0);
-            self.end -= self.pos;
-            self.filled -= self.pos;
-            self.pos = 0;
-        }
-        if self.filled == self.buf.len() {
-            return Ok(false);
-        }
-        let n = loop {
-            match self.inner.read(&mut self.buf[self.filled..]) {
-                Ok(n) => break n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        };
-        self.eof = n == 0;
-        self.filled += n;
-        self.check();
-        Ok(true)
-    }
-
-    /// Checks `end..filled`, replacing invalid bytes; an incomplete sequence at the end waits
-    /// for more input, unless the input has ended.
-    fn check(&mut self) {
-        let base = self.offset - self.pos as u64;
-        let mut i = self.end;
-        while i < self.filled {
-            match std::str::from_utf8(&self.buf[i..self.filled]) {
-                Ok(_) => i = self.filled,
-                Err(e) => {
-                    let bad = i + e.valid_up_to();
-                    let len = match e.error_len() {
-                        Some(len) => len,
-                        None if self.eof => self.filled - bad,
-                        None => {
-                            i = bad;
-                            break;
-                        }
-                    };
-                    for k in bad..bad + len {
-                        self.buf[k] = SUB;
-                        self.invalid.push_back(base + k as u64);
-                    }
-                    i = bad + len;
-                }
-            }
-        }
-        self.end = i;
-    }
-}
-
-impl Read for Utf8Repair {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        let available = self.fill_buf()?;
-        let n = available.len().min(out.len());
-        out[..n].copy_from_slice(&available[..n]);
-        self.consume(n);
-        Ok(n)
-    }
-}
-
-impl BufRead for Utf8Repair {
-    fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        while !self.started {
-            while self.filled - self.pos < BOM.len() && !self.eof && self.refill()? {}
-            if self.buf[self.pos..self.end].starts_with(BOM) {
-                // Every leading mark is skipped here, so that quick-xml (which would skip one
-                // without counting it in its positions) sees none.
-                self.pos += BOM.len();
-                self.offset += BOM.len() as u64;
-                self.skipped += BOM.len() as u64;
-            } else {
-                self.started = true;
-            }
-        }
-        while self.pos == self.end && !self.eof && self.refill()? {}
-        Ok(&self.buf[self.pos..self.end])
-    }
-
-    fn consume(&mut self, amt: usize) {
-        let amt = amt.min(self.end - self.pos);
-        let taken = &self.buf[self.pos..self.pos + amt];
-        self.newlines += taken.iter().filter(|&&b| b == b'\n').count() as u64;
-        self.pos += amt;
-        self.offset += amt as u64;
-    }
+impl StreamOptions for DisqusInput {
+    const REPLACEMENT: u8 = SUB;
+    const SKIP_BOM: bool = true;
+    const RECORD_INVALID: bool = true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -453,12 +314,7 @@ struct PostParts {
 
 impl PostParts {
     fn position(&self, source: &Arc<str>) -> Position {
-        Position {
-            source: source.clone(),
-            line: Some(self.line),
-            byte: Some(self.byte),
-            element: Some(self.path.clone()),
-        }
+        position(source, self.byte, Some(self.line), Some(self.path.clone()))
     }
 
     /// The id as read so far: `dsq:id`, else a complete `<id>`.
@@ -469,7 +325,7 @@ impl PostParts {
             None if self.ident_done && !ident.is_empty() => ident,
             None => return None,
         };
-        Some(id.replace(SUB as char, "\u{FFFD}"))
+        Some(clean(id))
     }
 
     fn error(&self, source: &Arc<str>, reason: String) -> RecordError {
@@ -530,13 +386,7 @@ struct DisqusReader {
 impl DisqusReader {
     fn new(stream: ByteStream, source: Arc<str>) -> Self {
         let mut xml = Reader::from_reader(Utf8Repair::new(stream));
-        let config = xml.config_mut();
-        // Texts are trimmed field by field: quick-xml's trimming would also move the start of
-        // each event, which positions rely on.
-        config.trim_text(false);
-        config.allow_dangling_amp = true;
-        config.check_end_names = true;
-        config.expand_empty_elements = false;
+        configure(xml.config_mut(), true);
         DisqusReader {
             xml,
             buf: Vec::new(),
@@ -898,7 +748,7 @@ impl DisqusReader {
     /// An error from quick-xml: one last item.
     fn xml_error(&mut self, error: &XmlError, buf: &[u8]) -> RecordError {
         let repair = self.xml.get_ref();
-        let (offset, skipped) = (repair.offset, repair.skipped);
+        let (offset, skipped) = (repair.offset, repair.skipped());
         let (at, what) = match error {
             XmlError::Syntax(_) | XmlError::IllFormed(_) => {
                 (self.xml.error_position() + skipped, "XML syntax error")
@@ -958,12 +808,7 @@ impl DisqusReader {
                         .filter(|_| self.depth > 0 && !self.root_closed),
                 };
                 RecordError {
-                    position: Position {
-                        source: self.source.clone(),
-                        line,
-                        byte: Some(byte),
-                        element,
-                    },
+                    position: position(&self.source, byte, line, element),
                     id: None,
                     reason,
                 }
@@ -972,20 +817,15 @@ impl DisqusReader {
     }
 }
 
-impl Iterator for DisqusReader {
-    type Item = RecordResult;
+impl EventReader for DisqusReader {
+    fn is_done(&self) -> bool {
+        self.done
+    }
 
-    fn next(&mut self) -> Option<RecordResult> {
-        while !self.done {
-            if let Some(item) = self.step() {
-                return Some(item);
-            }
-        }
-        None
+    fn next_item(&mut self) -> Option<RecordResult> {
+        self.step()
     }
 }
-
-impl std::iter::FusedIterator for DisqusReader {}
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -1001,30 +841,13 @@ fn dsq_id(e: &BytesStart<'_>) -> Option<String> {
         if key.local_name().into_inner() != "id" {
             continue;
         }
-        let value = attribute
-            .normalized_value_with(quick_xml::XmlVersion::Implicit1_0, 1, resolve_xml_entity)
-            .unwrap_or(attribute.value)
-            .trim()
-            .to_owned();
+        let value = attribute_value(&attribute).trim().to_owned();
         if key.prefix().is_some() {
             return Some(value);
         }
         plain = Some(value);
     }
     plain
-}
-
-/// The text of an entity or character reference: predefined entities and character
-/// references are decoded, anything else (entities a DTD would define) kept as written.
-fn resolve_reference<'a>(r: &'a BytesRef<'_>) -> Cow<'a, str> {
-    let name: &str = r;
-    if let Some(text) = resolve_xml_entity(name) {
-        return Cow::Borrowed(text);
-    }
-    match r.resolve_char_ref() {
-        Ok(Some(c)) => Cow::Owned(c.to_string()),
-        _ => Cow::Owned(format!("&{name};")),
-    }
 }
 
 /// Whether a partial tag is a comment's start tag; with its name and its `dsq:id` if complete.
@@ -1082,23 +905,9 @@ fn parse_bool(text: &str) -> Option<bool> {
     }
 }
 
-fn non_empty(s: String) -> Option<String> {
-    (!s.is_empty()).then_some(s)
-}
-
 /// Replaces the marks of invalid UTF-8 with U+FFFD.
 fn clean(s: &str) -> String {
-    s.replace(SUB as char, "\u{FFFD}")
-}
-
-/// Appends as much of `text` as fits in `limit` bytes, at a character boundary.
-fn push_cut(field: &mut String, text: &str, limit: usize) {
-    let room = limit.saturating_sub(field.len());
-    let mut cut = text.len().min(room);
-    while !text.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    field.push_str(&text[..cut]);
+    DisqusInput::lossy(s.to_owned())
 }
 
 /// The element name at the end of a path: `thread` for `disqus/thread[2]`.

@@ -25,6 +25,7 @@ mod jsonl;
 mod lines;
 mod reddit;
 mod wxr;
+mod xml;
 
 pub use detect::detect_format;
 pub(crate) use jsonl::parse_object as parse_jsonl_object;

@@ -91,13 +91,18 @@
 //! Memory stays bounded by the largest single comment or post and the nesting depth, not by
 //! the size of the file.
 
+use super::xml::{
+    EventReader, Records, SUB, StreamOptions, Utf8Stream, configure, non_empty, position, recycled,
+    resolve_reference,
+};
 use super::{ByteStream, ExportFields, Position, Record, RecordError, RecordResult, Skip};
 use crate::comment::{Comment, Post};
 use quick_xml::Reader;
-use quick_xml::events::{BytesRef, BytesStart, Event};
+use quick_xml::events::{BytesStart, Event};
 use std::borrow::Cow;
 use std::collections::VecDeque;
-use std::io::{self, BufRead, Read};
+#[cfg(test)]
+use std::io::{self, Read};
 use std::sync::Arc;
 
 /// Reads the comments of a WXR export; see the module documentation.
@@ -105,7 +110,7 @@ pub(crate) fn read(
     stream: ByteStream,
     source: Arc<str>,
 ) -> Box<dyn Iterator<Item = RecordResult> + Send> {
-    Box::new(WxrReader::new(stream, source))
+    Box::new(Records(WxrReader::new(stream, source)))
 }
 
 /// How far up the element stack an end tag is looked for before it is taken as stray, so
@@ -119,167 +124,23 @@ const CHILD_NAMES: usize = 256;
 const SPARE_FRAMES: usize = 64;
 /// Namespace bindings remembered.
 const NAMESPACES: usize = 64;
-/// Buffers bigger than this are released after use.
-const KEEP_CAPACITY: usize = 1 << 20;
-/// What the UTF-8 guard puts in place of each byte that is not UTF-8.
-const SUBSTITUTE: u8 = 0x1A;
 
 // ---------------------------------------------------------------------------------------------
 // The UTF-8 guard
 
-/// A `BufRead` adapter between the raw stream and quick-xml that keeps parsing alive through
-/// bytes that are not UTF-8: each such byte is replaced by [`SUBSTITUTE`] (one byte for one,
-/// so offsets stay true) and its offset is reported through [`Utf8Guard::take_invalid`]. It
-/// also counts the bytes and lines consumed, for positions.
-struct Utf8Guard {
-    inner: ByteStream,
-    /// Validated bytes, `pos..` not consumed yet.
-    buf: Vec<u8>,
-    pos: usize,
-    /// Offsets in `buf` of substituted bytes, ascending; `next_invalid` is the first not
-    /// consumed yet.
-    invalid: Vec<usize>,
-    next_invalid: usize,
-    /// An incomplete UTF-8 sequence at the end of the last chunk.
-    pending: Vec<u8>,
-    scratch: Vec<u8>,
-    /// Bytes and newlines consumed.
-    offset: u64,
-    newlines: u64,
-    /// The first substituted byte consumed since the last `take_invalid`.
-    first_invalid: Option<u64>,
-    started: bool,
-    eof: bool,
-}
+/// The byte stream under quick-xml: each byte that is not UTF-8 becomes [`SUB`] and its offset
+/// is reported through [`Utf8Guard::take_invalid`]; the bytes and lines consumed are counted,
+/// for positions, byte order marks included; UTF-16 input is refused.
+type Utf8Guard = Utf8Stream<WxrInput>;
 
-impl Utf8Guard {
-    fn new(inner: ByteStream) -> Self {
-        Utf8Guard {
-            inner,
-            buf: Vec::new(),
-            pos: 0,
-            invalid: Vec::new(),
-            next_invalid: 0,
-            pending: Vec::new(),
-            scratch: Vec::new(),
-            offset: 0,
-            newlines: 0,
-            first_invalid: None,
-            started: false,
-            eof: false,
-        }
-    }
+/// How the WXR reader's [`Utf8Guard`] treats its input.
+struct WxrInput;
 
-    /// The offset of the first byte that was not UTF-8 consumed since the last call.
-    fn take_invalid(&mut self) -> Option<u64> {
-        self.first_invalid.take()
-    }
-
-    /// Reads the next chunk of the inner stream into `buf`.
-    fn refill(&mut self) -> io::Result<()> {
-        self.buf.clear();
-        self.pos = 0;
-        self.invalid.clear();
-        self.next_invalid = 0;
-        let chunk = loop {
-            match self.inner.fill_buf() {
-                Ok(chunk) => break chunk,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        };
-        if !self.started {
-            self.started = true;
-            if chunk.starts_with(&[0xFF, 0xFE]) || chunk.starts_with(&[0xFE, 0xFF]) {
-                self.eof = true;
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    "the input is UTF-16, which WXR readers do not support: convert it to UTF-8",
-                ));
-            }
-        }
-        if chunk.is_empty() {
-            self.eof = true;
-            // An incomplete sequence at the very end is not UTF-8.
-            for _ in 0..self.pending.len() {
-                self.invalid.push(self.buf.len());
-                self.buf.push(SUBSTITUTE);
-            }
-            self.pending.clear();
-            return Ok(());
-        }
-        let taken = chunk.len();
-        self.scratch.clear();
-        self.scratch.append(&mut self.pending);
-        self.scratch.extend_from_slice(chunk);
-        self.inner.consume(taken);
-        let mut rest: &[u8] = &self.scratch;
-        loop {
-            match std::str::from_utf8(rest) {
-                Ok(_) => {
-                    self.buf.extend_from_slice(rest);
-                    break;
-                }
-                Err(e) => {
-                    let (valid, after) = rest.split_at(e.valid_up_to());
-                    self.buf.extend_from_slice(valid);
-                    match e.error_len() {
-                        Some(n) => {
-                            for _ in 0..n {
-                                self.invalid.push(self.buf.len());
-                                self.buf.push(SUBSTITUTE);
-                            }
-                            rest = after.get(n..).unwrap_or_default();
-                        }
-                        None => {
-                            self.pending.extend_from_slice(after);
-                            break;
-                        }
-                    }
-                }
-            }
-        }
-        if self.scratch.capacity() > KEEP_CAPACITY {
-            self.scratch = Vec::new();
-        }
-        Ok(())
-    }
-}
-
-impl Read for Utf8Guard {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        let available = self.fill_buf()?;
-        let n = available.len().min(out.len());
-        out[..n].copy_from_slice(&available[..n]);
-        self.consume(n);
-        Ok(n)
-    }
-}
-
-impl BufRead for Utf8Guard {
-    fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        while self.pos >= self.buf.len() && !self.eof {
-            self.refill()?;
-        }
-        Ok(self.buf.get(self.pos..).unwrap_or_default())
-    }
-
-    fn consume(&mut self, amt: usize) {
-        let end = self.pos.saturating_add(amt).min(self.buf.len());
-        let consumed = self.buf.get(self.pos..end).unwrap_or_default();
-        self.newlines += consumed.iter().filter(|&&b| b == b'\n').count() as u64;
-        while let Some(&at) = self.invalid.get(self.next_invalid) {
-            if at >= end {
-                break;
-            }
-            if self.first_invalid.is_none() {
-                self.first_invalid = Some(self.offset + (at - self.pos) as u64);
-            }
-            self.next_invalid += 1;
-        }
-        self.offset += (end - self.pos) as u64;
-        self.pos = end;
-    }
+impl StreamOptions for WxrInput {
+    const REPLACEMENT: u8 = SUB;
+    const REFUSE_UTF16: Option<&'static str> =
+        Some("the input is UTF-16, which WXR readers do not support: convert it to UTF-8");
+    const RECORD_INVALID: bool = true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -520,17 +381,9 @@ struct WxrReader {
 impl WxrReader {
     fn new(stream: ByteStream, source: Arc<str>) -> Self {
         let mut xml = Reader::from_reader(Utf8Guard::new(stream));
-        let config = xml.config_mut();
-        // Whitespace is kept so that each event starts where the previous one ended, which
-        // gives exact byte offsets; values are trimmed instead.
-        config.trim_text(false);
-        config.expand_empty_elements = false;
-        // End tags are matched here, with recovery for unescaped HTML in old exports.
-        config.check_end_names = false;
-        config.allow_unmatched_ends = true;
+        // End tags are matched here, with recovery for unescaped HTML in old exports;
         // WordPress writes some URLs with a bare `&`.
-        config.allow_dangling_amp = true;
-        config.check_comments = false;
+        configure(xml.config_mut(), false);
         WxrReader {
             xml,
             source,
@@ -619,7 +472,7 @@ impl WxrReader {
             Ok(Event::GeneralRef(reference)) => {
                 self.note_invalid(invalid);
                 if let Some(capture) = &mut self.capture {
-                    push_reference(&mut capture.text, &reference);
+                    capture.text.push_str(&resolve_reference(&reference));
                 }
             }
             Ok(Event::Eof) => self.finish(at),
@@ -649,11 +502,7 @@ impl WxrReader {
             Err(quick_xml::Error::Io(e)) => self.fatal(at, before, format!("read error: {e}")),
             Err(e) => self.fatal(at, before, format!("XML error: {e}")),
         }
-        self.buf = if buf.capacity() > KEEP_CAPACITY {
-            Vec::new()
-        } else {
-            buf
-        };
+        self.buf = recycled(buf);
     }
 
     /// The byte offset of quick-xml's last error, in input bytes.
@@ -741,12 +590,7 @@ impl WxrReader {
         match kind {
             Kind::Item => self.post = PostState::default(),
             Kind::Comment => {
-                let position = Position {
-                    source: self.source.clone(),
-                    line: Some(at.line),
-                    byte: Some(at.byte),
-                    element: Some(self.path()),
-                };
+                let position = position(&self.source, at.byte, Some(at.line), Some(self.path()));
                 self.comments.push(OpenComment {
                     position: Some(position),
                     frame: self.frames.len() - 1,
@@ -902,14 +746,6 @@ impl WxrReader {
         let value = trimmed(text);
         let comment = self.comments.last_mut();
         let post = &mut self.post;
-        let lossy = |v: String| {
-            if v.contains(char::from(SUBSTITUTE)) {
-                v.replace(char::from(SUBSTITUTE), "\u{FFFD}")
-            } else {
-                v
-            }
-        };
-        let non_empty = |v: String| (!v.is_empty()).then_some(v);
         match field {
             Field::PostTitle
             | Field::PostBody
@@ -918,7 +754,7 @@ impl WxrReader {
             | Field::Link
             | Field::ThreadId => {
                 post.shared = None;
-                let value = non_empty(lossy(value));
+                let value = non_empty(WxrInput::lossy(value));
                 match field {
                     Field::PostTitle => post.title = value,
                     Field::PostBody => post.body = value,
@@ -1081,37 +917,20 @@ impl WxrReader {
     }
 }
 
-impl Iterator for WxrReader {
-    type Item = RecordResult;
+impl EventReader for WxrReader {
+    fn is_done(&self) -> bool {
+        self.done && self.queue.is_empty()
+    }
 
-    fn next(&mut self) -> Option<RecordResult> {
-        loop {
-            if let Some(item) = self.queue.pop_front() {
-                return Some(item);
-            }
-            if self.done {
-                return None;
-            }
+    fn next_item(&mut self) -> Option<RecordResult> {
+        if self.queue.is_empty() {
             self.step();
         }
+        self.queue.pop_front()
     }
 }
 
-/// Appends an entity or character reference: predefined entities and character references
-/// are decoded, anything else is kept as written (never expanded).
-fn push_reference(text: &mut String, reference: &BytesRef<'_>) {
-    let name: &str = reference;
-    if let Ok(Some(c)) = reference.resolve_char_ref() {
-        text.push(c);
-    } else if let Some(s) = quick_xml::escape::resolve_xml_entity(name) {
-        text.push_str(s);
-    } else {
-        text.push('&');
-        text.push_str(name);
-        text.push(';');
-    }
-}
-
+/// Appends an end tag as text.
 fn push_end_tag(text: &mut String, name: &str) {
     text.push_str("</");
     text.push_str(name);
