@@ -1,7 +1,7 @@
 //! JSONL: one JSON object per line, with configurable field names.
 
 use super::lines::Lines;
-use super::{ByteStream, ExportFields, FieldMap, Record, RecordError, RecordResult};
+use super::{ByteStream, ExportFields, FieldMap, RecordResult};
 use crate::comment::{Comment, Post};
 use crate::label::Label;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
@@ -27,31 +27,10 @@ impl Iterator for JsonlReader {
     type Item = RecordResult;
 
     fn next(&mut self) -> Option<RecordResult> {
-        let line = match self.lines.next()? {
-            Ok(line) => line,
-            Err((position, reason)) => {
-                return Some(Err(RecordError {
-                    position,
-                    id: None,
-                    reason,
-                }));
-            }
-        };
-        let position = self.lines.position(&line);
-        Some(
-            parse_object(&line.bytes, &self.fields, line.number)
-                .map_err(|(id, reason)| RecordError {
-                    position: position.clone(),
-                    id,
-                    reason,
-                })
-                .map(|(comment, export)| Record {
-                    comment,
-                    position,
-                    export,
-                    skip: None,
-                }),
-        )
+        let fields = &self.fields;
+        self.lines.next_record(|bytes, number| {
+            parse_object(bytes, fields, number).map(|(comment, export)| (comment, export, None))
+        })
     }
 }
 

@@ -1,6 +1,7 @@
 //! Line-by-line reading for the NDJSON formats, with line numbers and byte offsets.
 
-use super::{ByteStream, Position};
+use super::{ByteStream, ExportFields, Position, Record, RecordError, RecordResult, Skip};
+use crate::comment::Comment;
 use std::io::BufRead;
 use std::sync::Arc;
 
@@ -32,13 +33,52 @@ impl Lines {
     }
 
     /// The position of a line, for records and errors.
-    pub fn position(&self, line: &Line) -> Position {
+    pub fn position_of(&self, line: &Line) -> Position {
         Position {
             source: self.source.clone(),
             line: Some(line.number),
             byte: Some(line.byte),
             element: None,
         }
+    }
+}
+
+/// What a line parser gives: the comment, its export fields and its skip reason, or the id (if
+/// it could be read) and the reason the line is unusable.
+pub(crate) type Parsed =
+    Result<(Comment<'static>, ExportFields, Option<Skip>), (Option<String>, String)>;
+
+impl Lines {
+    /// Reads the next non-blank line and turns it into a record with `parse` (given the line's
+    /// bytes and number), attaching the line's position to the record or the error.
+    pub fn next_record(
+        &mut self,
+        parse: impl FnOnce(&[u8], u64) -> Parsed,
+    ) -> Option<RecordResult> {
+        let line = match self.next()? {
+            Ok(line) => line,
+            Err((position, reason)) => {
+                return Some(Err(RecordError {
+                    position,
+                    id: None,
+                    reason,
+                }));
+            }
+        };
+        let position = self.position_of(&line);
+        Some(match parse(&line.bytes, line.number) {
+            Ok((comment, export, skip)) => Ok(Record {
+                comment,
+                position,
+                export,
+                skip,
+            }),
+            Err((id, reason)) => Err(RecordError {
+                position,
+                id,
+                reason,
+            }),
+        })
     }
 }
 

@@ -7,8 +7,8 @@
 //! `[removed]` are reported with [`Skip`], not classified; the author `[deleted]` is dropped.
 
 use super::jsonl::{Scalar, pick_fields, text_field};
-use super::lines::Lines;
-use super::{ByteStream, ExportFields, Record, RecordError, RecordResult, Skip};
+use super::lines::{Lines, Parsed};
+use super::{ByteStream, ExportFields, RecordResult, Skip};
 use crate::comment::{Comment, Post};
 use std::sync::Arc;
 
@@ -29,30 +29,7 @@ pub(crate) fn read(
 ) -> Box<dyn Iterator<Item = RecordResult> + Send> {
     let mut lines = Lines::new(stream, source);
     Box::new(std::iter::from_fn(move || {
-        let line = match lines.next()? {
-            Ok(line) => line,
-            Err((position, reason)) => {
-                return Some(Err(RecordError {
-                    position,
-                    id: None,
-                    reason,
-                }));
-            }
-        };
-        let position = lines.position(&line);
-        Some(match parse(&line.bytes) {
-            Ok((comment, export, skip)) => Ok(Record {
-                comment,
-                position,
-                export,
-                skip,
-            }),
-            Err((id, reason)) => Err(RecordError {
-                position,
-                id,
-                reason,
-            }),
-        })
+        lines.next_record(|bytes, _| parse(bytes))
     }))
 }
 
@@ -60,9 +37,7 @@ fn strip_kind<'s>(id: &'s str, kind: &str) -> &'s str {
     id.strip_prefix(kind).unwrap_or(id)
 }
 
-type Parsed = (Comment<'static>, ExportFields, Option<Skip>);
-
-fn parse(bytes: &[u8]) -> Result<Parsed, (Option<String>, String)> {
+fn parse(bytes: &[u8]) -> Parsed {
     let picked = pick_fields(bytes, &FIELDS).map_err(|e| (None, e))?;
     let Ok([id, name, body, parent_id, link_id, subreddit, author]) =
         <[Option<Scalar>; 7]>::try_from(picked)
