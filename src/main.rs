@@ -43,6 +43,7 @@ const EXAMPLES: &str = "\
 Examples:
   comment-sieve classify \"You are an idiot\"
   comment-sieve score fixtures/comments.jsonl > verdicts.jsonl
+  comment-sieve score wordpress-export.xml.gz -o verdicts.jsonl
   comment-sieve eval ../shared/corpus/comments.jsonl --split test
   comment-sieve train ../shared/corpus/comments.jsonl --split train -o my.model
   comment-sieve model inspect --json
@@ -103,7 +104,7 @@ enum Command {
         #[command(flatten)]
         fields: FieldArgs,
     },
-    /// Evaluate a model on labeled JSONL rows: precision, recall, F1, macro-F1, confusion.
+    /// Evaluate a model on labeled rows: precision, recall, F1, macro-F1, confusion.
     #[command(after_help = LABEL_EXAMPLES)]
     Eval {
         /// Labeled file: JSONL or CSV with a `label` field, or any export with --label-from.
@@ -133,9 +134,9 @@ enum Command {
         #[command(flatten)]
         labels: LabelArgs,
     },
-    /// k-fold cross-validation of training settings on labeled JSONL rows.
+    /// Grouped k-fold cross-validation of training settings on labeled rows.
     Cv {
-        /// Labeled JSONL file.
+        /// Labeled file: JSONL or CSV with a `label` field, or any export with --label-from.
         data: PathBuf,
         /// Which rows: a split name or `all`.
         #[arg(long, default_value = "train")]
