@@ -1,19 +1,11 @@
 //! Reads the fuzz bytes as Blogger input (format forced) and drains every record: no panic.
 #![no_main]
 
-use comment_sieve::input::{Format, InputOptions, from_reader};
-use libfuzzer_sys::fuzz_target;
-use std::io::Cursor;
+#[allow(dead_code)]
+#[path = "../checks.rs"]
+mod checks;
 
-fuzz_target!(|data: &[u8]| {
-    let options = InputOptions {
-        format: Some(Format::Blogger),
-        ..Default::default()
-    };
-    let reader = Box::new(Cursor::new(data.to_vec()));
-    if let Ok(input) = from_reader(reader, "fuzz".into(), &options) {
-        for record in input {
-            let _ = record;
-        }
-    }
-});
+use comment_sieve::input::Format;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| checks::read_all(Format::Blogger, data));
