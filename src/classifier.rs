@@ -18,6 +18,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::path::Path;
+use std::sync::Arc;
 
 /// The probability of each label. Finite, each in [0, 1], summing to 1.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -102,7 +103,9 @@ thread_local! {
 #[derive(Debug, Clone)]
 pub struct Classifier {
     normalizer: Normalizer,
-    vectorizer: Vectorizer,
+    /// Shared between clones: learning changes only the model's counts, so a clone (a snapshot
+    /// in [`crate::SharedClassifier`]) copies the counts and not the vocabulary.
+    vectorizer: Arc<Vectorizer>,
     model: NaiveBayes,
     info: ModelInfo,
 }
@@ -128,7 +131,7 @@ impl Classifier {
         }
         Ok(Classifier {
             normalizer,
-            vectorizer,
+            vectorizer: Arc::new(vectorizer),
             model,
             info,
         })

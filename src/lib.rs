@@ -40,6 +40,7 @@ mod label;
 mod model;
 pub mod model_file;
 mod normalize;
+mod shared;
 mod tokenize;
 mod validate;
 mod vectorize;
@@ -55,6 +56,7 @@ pub use model::{
 };
 pub use model_file::{ModelError, ModelInfo};
 pub use normalize::{Normalizer, NormalizerConfig, Scratch};
+pub use shared::SharedClassifier;
 pub use tokenize::{Tokenizer, Tokens};
 pub use validate::{CrossValidation, cross_validate, tune_class_offsets};
 pub use vectorize::{
