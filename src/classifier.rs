@@ -8,6 +8,7 @@ use crate::model::{
 };
 use crate::model_file::{ModelError, ModelInfo};
 use crate::normalize::{Normalizer, NormalizerConfig, Scratch};
+use crate::scoring::{ScoringScratch, ScoringTable};
 use crate::vectorize::{
     VectorScratch, Vectorizer, VectorizerConfig, VectorizerError, VocabularyParams,
 };
@@ -81,6 +82,7 @@ struct Workspace {
     normalized: String,
     vector_scratch: VectorScratch,
     features: FeatureVector,
+    scoring_scratch: ScoringScratch,
 }
 
 thread_local! {
@@ -108,6 +110,9 @@ pub struct Classifier {
     vectorizer: Arc<Vectorizer>,
     model: NaiveBayes,
     info: ModelInfo,
+    /// The fused fast path, derived from `vectorizer` and `model`; `None` only for a vocabulary
+    /// the compact index can't hold, which falls back to the reference path.
+    scoring: Option<ScoringTable>,
 }
 
 static EMBEDDED_MODEL: &[u8] =
@@ -129,11 +134,13 @@ impl Classifier {
                 vectorizer.vocabulary().len()
             )));
         }
+        let scoring = ScoringTable::build(&vectorizer, &model);
         Ok(Classifier {
             normalizer,
             vectorizer: Arc::new(vectorizer),
             model,
             info,
+            scoring,
         })
     }
 
@@ -206,8 +213,16 @@ impl Classifier {
             normalized,
             vector_scratch,
             features,
+            scoring_scratch,
         } = ws;
         self.normalizer.normalize_into(text, scratch, normalized);
+        if let Some(table) = &self.scoring {
+            return Verdict::from_jll(table.joint_log_likelihood(
+                &self.vectorizer,
+                normalized,
+                scoring_scratch,
+            ));
+        }
         self.vectorizer
             .transform_into(normalized, vector_scratch, features);
         Verdict::from_jll(self.model.joint_log_likelihood_of(features.iter()))
@@ -228,14 +243,26 @@ impl Classifier {
     /// Adds one moderated comment to the model's counts.
     pub fn learn(&mut self, comment: &Comment<'_>, label: Label) -> Result<(), NaiveBayesError> {
         let x = self.features(&comment.text);
-        self.model.learn(&x, label)
+        self.model.learn(&x, label)?;
+        self.refresh_scoring(&x);
+        Ok(())
     }
 
     /// Removes one comment learned before with the same label; undoes [`Classifier::learn`]
     /// exactly.
     pub fn forget(&mut self, comment: &Comment<'_>, label: Label) -> Result<(), NaiveBayesError> {
         let x = self.features(&comment.text);
-        self.model.forget(&x, label)
+        self.model.forget(&x, label)?;
+        self.refresh_scoring(&x);
+        Ok(())
+    }
+
+    /// Brings the fast path's rows of `x`'s columns up to date with the model.
+    fn refresh_scoring(&mut self, x: &FeatureVector) {
+        if let Some(table) = &mut self.scoring {
+            let columns = x.indices.iter().map(|&j| j as usize);
+            table.refresh(&self.vectorizer, &self.model, columns);
+        }
     }
 }
 

@@ -40,6 +40,7 @@ mod label;
 mod model;
 pub mod model_file;
 mod normalize;
+mod scoring;
 mod shared;
 mod tokenize;
 mod validate;

@@ -270,6 +270,21 @@ impl NaiveBayes {
         self.class_documents.iter().all(|&d| d >= n)
     }
 
+    /// `log P(term | class)` before the class total is subtracted, per feature.
+    pub(crate) fn log_feature(&self) -> &[[f64; K]] {
+        &self.log_feature
+    }
+
+    /// The per-class log normalizer subtracted once per unit of term weight.
+    pub(crate) fn log_total(&self) -> [f64; K] {
+        self.log_total
+    }
+
+    /// The log class priors in use.
+    pub(crate) fn log_prior(&self) -> [f64; K] {
+        self.log_prior
+    }
+
     fn refresh_all(&mut self) {
         self.class_totals = [0; K];
         for counts in &self.feature_counts {

@@ -88,7 +88,7 @@ impl Normalizer {
     pub fn normalize_into(&self, text: &str, scratch: &mut Scratch, out: &mut String) {
         out.clear();
         let mut text = text;
-        if self.config.strip_html && text.bytes().any(|b| b == b'<' || b == b'&') {
+        if self.config.strip_html && memchr::memchr2(b'<', b'&', text.as_bytes()).is_some() {
             scratch.html.clear();
             strip_html(text, &mut scratch.html);
             text = &scratch.html;
@@ -117,7 +117,22 @@ impl Normalizer {
             copy_word(chunk, self.config, out);
         };
         if ascii {
-            scratch.folded.split_ascii_whitespace().for_each(&mut emit);
+            for_each_ascii_chunk(&scratch.folded, |chunk, shape| {
+                if chunk.is_empty() {
+                    return;
+                }
+                if !out.is_empty() {
+                    out.push(' ');
+                }
+                if self.config.placeholders && shape.maybe_special && replace_special(chunk, out) {
+                    return;
+                }
+                if shape.plain {
+                    out.push_str(chunk);
+                } else {
+                    copy_word(chunk, self.config, out);
+                }
+            });
         } else {
             scratch
                 .folded
@@ -126,6 +141,88 @@ impl Normalizer {
         }
     }
 }
+
+/// What one pass over an ASCII chunk tells about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ChunkShape {
+    /// It may be a link, e-mail address or mention: it has `@` or `/`, or a `.` before its
+    /// last letter or digit. Chunks without these are never one (see [`replace_special`]).
+    maybe_special: bool,
+    /// No digit and no letter repeated three times: [`copy_word`] would copy it unchanged.
+    plain: bool,
+}
+
+/// Calls `f` with each run of non-whitespace bytes of ASCII `text` and its [`ChunkShape`],
+/// found in one pass (this is the hot loop of normalization).
+fn for_each_ascii_chunk(text: &str, mut f: impl FnMut(&str, ChunkShape)) {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if ASCII_CLASS[usize::from(bytes[i])] & SPACE != 0 {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut seen = 0u8;
+        let (mut first_dot, mut last_core) = (usize::MAX, 0);
+        while let Some(&b) = bytes.get(i) {
+            let class = ASCII_CLASS[usize::from(b)];
+            if class & SPACE != 0 {
+                break;
+            }
+            if class & CORE != 0 {
+                last_core = i;
+            } else if class & DOT != 0 && first_dot == usize::MAX {
+                first_dot = i;
+            }
+            seen |= class;
+            i += 1;
+        }
+        let chunk = &text[start..i];
+        let triple = chunk
+            .as_bytes()
+            .windows(3)
+            .any(|w| w[0] == w[1] && w[1] == w[2]);
+        f(
+            chunk,
+            ChunkShape {
+                maybe_special: seen & AT_OR_SLASH != 0
+                    || (first_dot != usize::MAX && seen & CORE != 0 && first_dot < last_core),
+                plain: seen & DIGIT == 0 && !triple,
+            },
+        );
+    }
+}
+
+/// Byte classes for [`for_each_ascii_chunk`] (non-ASCII bytes never reach it).
+const SPACE: u8 = 1;
+const AT_OR_SLASH: u8 = 2;
+const DOT: u8 = 4;
+const DIGIT: u8 = 8;
+/// A letter or digit: what `replace_special` keeps when it trims a chunk's edges.
+const CORE: u8 = 16;
+const ASCII_CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        table[b] = if c.is_ascii_whitespace() {
+            SPACE
+        } else if c == b'@' || c == b'/' {
+            AT_OR_SLASH
+        } else if c == b'.' {
+            DOT
+        } else if c.is_ascii_digit() {
+            DIGIT | CORE
+        } else if c.is_ascii_alphabetic() {
+            CORE
+        } else {
+            0
+        };
+        b += 1;
+    }
+    table
+};
 
 /// Reusable buffers for [`Normalizer::normalize_into`].
 #[derive(Debug, Default, Clone)]
@@ -425,6 +522,46 @@ fn copy_word(chunk: &str, config: NormalizerConfig, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Normalization of ASCII text as first written: split on whitespace, then test each
+    /// chunk for the special characters; the one-pass [`for_each_ascii_chunk`] must agree.
+    fn reference_ascii(text: &str, config: NormalizerConfig) -> String {
+        let folded = text.to_ascii_lowercase();
+        let mut out = String::new();
+        for chunk in folded.split_ascii_whitespace() {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            let maybe_special = chunk
+                .bytes()
+                .any(|b| matches!(b, b'.' | b'@' | b':' | b'/'));
+            if config.placeholders && maybe_special && replace_special(chunk, &mut out) {
+                continue;
+            }
+            copy_word(chunk, config, &mut out);
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn one_pass_chunks_match_the_reference(
+            text in "([a-zA-Z0-9.@:/_'!,\\-]{0,12}[ \t\r\n]{0,2}){0,8}"
+        ) {
+            let config = NormalizerConfig { strip_html: false, ..NormalizerConfig::default() };
+            let fast = Normalizer::new(config).normalize(&text);
+            proptest::prop_assert_eq!(fast, reference_ascii(&text, config));
+        }
+
+        #[test]
+        fn one_pass_chunks_match_on_links(
+            text in "(www|http|https|ftp|x)?(://|\\.)?[a-z]{0,4}(\\.|@)?(com|ly|xyz|c0m)?(/[a-z0-9]{0,3})?[.,!)]{0,2}"
+        ) {
+            let config = NormalizerConfig { strip_html: false, ..NormalizerConfig::default() };
+            let fast = Normalizer::new(config).normalize(&text);
+            proptest::prop_assert_eq!(fast, reference_ascii(&text, config));
+        }
+    }
 
     fn norm(s: &str) -> String {
         Normalizer::default().normalize(s)

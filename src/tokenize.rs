@@ -84,64 +84,177 @@ fn is_symbol(c: char) -> bool {
         && !matches!(c, '\u{1F3FB}'..='\u{1F3FF}')
 }
 
+/// `true` for the ASCII bytes that are word characters: letters, digits and `_`.
+const ASCII_WORD: [bool; 128] = {
+    let mut table = [false; 128];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = (b as u8).is_ascii_alphanumeric() || b == b'_' as usize;
+        b += 1;
+    }
+    table
+};
+
+/// The character starting at byte `i` of `text` (a char boundary) and its length in bytes.
+#[inline]
+fn char_at(text: &str, i: usize) -> Option<(char, usize)> {
+    let b = *text.as_bytes().get(i)?;
+    if b < 0x80 {
+        return Some((char::from(b), 1));
+    }
+    text[i..].chars().next().map(|c| (c, c.len_utf8()))
+}
+
+/// Whether the byte at `i` starts a word character.
+#[inline]
+fn is_word_at(text: &str, i: usize) -> bool {
+    match text.as_bytes().get(i) {
+        Some(&b) if b < 0x80 => ASCII_WORD[usize::from(b)],
+        Some(_) => char_at(text, i).is_some_and(|(c, _)| classify(c) == CharClass::Word),
+        None => false,
+    }
+}
+
 impl<'t> Iterator for Tokens<'t> {
     type Item = &'t str;
 
     fn next(&mut self) -> Option<&'t str> {
-        let rest = &self.text[self.pos..];
-        let bytes = rest.as_bytes();
-        let mut start = None;
-        let mut i = 0;
-        while i < bytes.len() {
-            // ASCII bytes are their own chars; decode only the rest.
-            let (c, len) = if bytes[i] < 0x80 {
-                (char::from(bytes[i]), 1)
-            } else {
-                match rest[i..].chars().next() {
-                    Some(c) => (c, c.len_utf8()),
-                    None => break,
-                }
+        let text = self.text;
+        let bytes = text.as_bytes();
+        let mut i = self.pos;
+        // Skip separators up to a word, or return a standalone character.
+        loop {
+            let Some(&b) = bytes.get(i) else {
+                self.pos = bytes.len();
+                return None;
             };
-            match (start, classify(c)) {
-                (None, CharClass::Separator) => {}
-                (None, CharClass::Single) => {
-                    self.pos += i + len;
-                    return Some(&rest[i..i + len]);
+            if b < 0x80 {
+                if ASCII_WORD[usize::from(b)] {
+                    break;
                 }
-                (None, CharClass::Word) => start = Some(i),
-                (Some(_), CharClass::Word) => {}
-                (Some(s), _) => {
-                    // An apostrophe, or a run of censoring stars, between two word characters
-                    // stays inside the word: `don't`, `f*ck`, `f**k`.
-                    if c == '\'' || c == '*' {
-                        let joiner_len = if c == '*' {
-                            bytes[i..].iter().take_while(|&&b| b == b'*').count()
-                        } else {
-                            1
-                        };
-                        if rest[i + joiner_len..]
-                            .chars()
-                            .next()
-                            .is_some_and(|n| classify(n) == CharClass::Word)
-                        {
-                            i += joiner_len;
-                            continue;
-                        }
-                    }
-                    self.pos += i;
-                    return Some(&rest[s..i]);
-                }
+                i += 1;
+                continue;
             }
-            i += len;
+            let Some((c, len)) = char_at(text, i) else {
+                self.pos = bytes.len();
+                return None;
+            };
+            match classify(c) {
+                CharClass::Separator => i += len,
+                CharClass::Single => {
+                    self.pos = i + len;
+                    return Some(&text[i..i + len]);
+                }
+                CharClass::Word => break,
+            }
         }
-        self.pos = self.text.len();
-        start.map(|s| &rest[s..])
+        let start = i;
+        // Scan the word: ASCII runs byte by byte, other characters by class.
+        while let Some(&b) = bytes.get(i) {
+            if b < 0x80 {
+                if ASCII_WORD[usize::from(b)] {
+                    i += 1;
+                    continue;
+                }
+                // An apostrophe, or a run of censoring stars, between two word characters
+                // stays inside the word: `don't`, `f*ck`, `f**k`.
+                let joiner_len = match b {
+                    b'\'' => 1,
+                    b'*' => bytes[i..].iter().take_while(|&&b| b == b'*').count(),
+                    _ => 0,
+                };
+                if joiner_len > 0 && is_word_at(text, i + joiner_len) {
+                    i += joiner_len;
+                    continue;
+                }
+                break;
+            }
+            match char_at(text, i) {
+                Some((c, len)) if classify(c) == CharClass::Word => i += len,
+                _ => break,
+            }
+        }
+        self.pos = i;
+        Some(&text[start..i])
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The tokenizer as first written (one character at a time), kept to check that the
+    /// byte-run version splits every text the same way.
+    struct Reference<'t> {
+        text: &'t str,
+        pos: usize,
+    }
+
+    impl<'t> Iterator for Reference<'t> {
+        type Item = &'t str;
+
+        fn next(&mut self) -> Option<&'t str> {
+            let rest = &self.text[self.pos..];
+            let bytes = rest.as_bytes();
+            let mut start = None;
+            let mut i = 0;
+            while i < bytes.len() {
+                // ASCII bytes are their own chars; decode only the rest.
+                let (c, len) = if bytes[i] < 0x80 {
+                    (char::from(bytes[i]), 1)
+                } else {
+                    match rest[i..].chars().next() {
+                        Some(c) => (c, c.len_utf8()),
+                        None => break,
+                    }
+                };
+                match (start, classify(c)) {
+                    (None, CharClass::Separator) => {}
+                    (None, CharClass::Single) => {
+                        self.pos += i + len;
+                        return Some(&rest[i..i + len]);
+                    }
+                    (None, CharClass::Word) => start = Some(i),
+                    (Some(_), CharClass::Word) => {}
+                    (Some(s), _) => {
+                        // An apostrophe, or a run of censoring stars, between two word characters
+                        // stays inside the word: `don't`, `f*ck`, `f**k`.
+                        if c == '\'' || c == '*' {
+                            let joiner_len = if c == '*' {
+                                bytes[i..].iter().take_while(|&&b| b == b'*').count()
+                            } else {
+                                1
+                            };
+                            if rest[i + joiner_len..]
+                                .chars()
+                                .next()
+                                .is_some_and(|n| classify(n) == CharClass::Word)
+                            {
+                                i += joiner_len;
+                                continue;
+                            }
+                        }
+                        self.pos += i;
+                        return Some(&rest[s..i]);
+                    }
+                }
+                i += len;
+            }
+            self.pos = self.text.len();
+            start.map(|s| &rest[s..])
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn byte_runs_split_like_the_reference(
+            text in "[a-z0-9_' *.,!éß東👍🏽\u{0301}\u{200B}\u{2019}\t\n-]{0,40}"
+        ) {
+            let fast: Vec<&str> = Tokenizer.tokenize(&text).collect();
+            let reference: Vec<&str> = Reference { text: &text, pos: 0 }.collect();
+            proptest::prop_assert_eq!(fast, reference);
+        }
+    }
 
     fn words(s: &str) -> Vec<&str> {
         Tokenizer.tokenize(s).collect()

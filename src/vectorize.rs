@@ -175,6 +175,15 @@ impl Vocabulary {
     pub fn terms(&self) -> &[Box<str>] {
         &self.terms
     }
+
+    /// The 64-bit hash of each term, in column order.
+    pub(crate) fn column_hashes(&self) -> std::vec::IntoIter<u64> {
+        let mut hashes = vec![0; self.terms.len()];
+        for &(h, j) in self.index.iter() {
+            hashes[j as usize] = h;
+        }
+        hashes.into_iter()
+    }
 }
 
 /// Turns normalized text into weighted sparse vectors over a [`Vocabulary`].
@@ -432,6 +441,29 @@ impl Vectorizer {
             .chunk_by(|a, b| a == b)
             .map(|run| (run[0], run.len() as u32));
         self.push_weighted(counted, out);
+    }
+
+    /// The columns of the terms of `normalized` that `lookup` knows, one per occurrence, in
+    /// text order (the fast path in `scoring.rs` looks terms up in its own index).
+    pub(crate) fn term_columns<'s>(
+        &self,
+        normalized: &str,
+        scratch: &'s mut VectorScratch,
+        lookup: impl Fn(u64) -> Option<u32>,
+    ) -> &'s mut Vec<u32> {
+        let VectorScratch { terms, columns } = scratch;
+        columns.clear();
+        for_each_term(&self.config, normalized, terms, |h, _| {
+            if let Some(j) = lookup(h) {
+                columns.push(j);
+            }
+        });
+        columns
+    }
+
+    /// The idf of each column, or nothing if idf weighting is off.
+    pub(crate) fn idf_values(&self) -> &[f64] {
+        &self.idf
     }
 
     /// Appends the weights of `(column, count)` pairs (columns increasing) to `out`, then
