@@ -231,6 +231,7 @@ pub enum VectorizerError {
 pub struct VectorScratch {
     terms: TermScratch,
     columns: Vec<u32>,
+    term_hashes: Vec<u64>,
 }
 
 /// Buffers for generating the terms of one text.
@@ -428,7 +429,7 @@ impl Vectorizer {
         out: &mut FeatureVector,
     ) {
         out.clear();
-        let VectorScratch { terms, columns } = scratch;
+        let VectorScratch { terms, columns, .. } = scratch;
         columns.clear();
         let vocabulary = &self.vocabulary;
         for_each_term(&self.config, normalized, terms, |h, _| {
@@ -443,22 +444,19 @@ impl Vectorizer {
         self.push_weighted(counted, out);
     }
 
-    /// The columns of the terms of `normalized` that `lookup` knows, one per occurrence, in
-    /// text order (the fast path in `scoring.rs` looks terms up in its own index).
-    pub(crate) fn term_columns<'s>(
+    /// The hashes of all terms of `normalized`, one per occurrence, in generation order (the
+    /// fast path in `scoring.rs` looks them up in its own index).
+    pub(crate) fn term_hashes<'s>(
         &self,
         normalized: &str,
         scratch: &'s mut VectorScratch,
-        lookup: impl Fn(u64) -> Option<u32>,
-    ) -> &'s mut Vec<u32> {
-        let VectorScratch { terms, columns } = scratch;
-        columns.clear();
-        for_each_term(&self.config, normalized, terms, |h, _| {
-            if let Some(j) = lookup(h) {
-                columns.push(j);
-            }
-        });
-        columns
+    ) -> &'s [u64] {
+        let VectorScratch {
+            terms, term_hashes, ..
+        } = scratch;
+        term_hashes.clear();
+        for_each_term(&self.config, normalized, terms, |h, _| term_hashes.push(h));
+        term_hashes
     }
 
     /// The idf of each column, or nothing if idf weighting is off.
