@@ -1,6 +1,7 @@
 //! Stage 5: the whole pipeline behind one type, and its verdicts.
 
 use crate::comment::Comment;
+use crate::explain::{self, Evidence};
 use crate::features::{FeatureMatrix, FeatureVector};
 use crate::label::Label;
 use crate::model::{
@@ -63,6 +64,9 @@ pub struct Verdict {
     /// The model's joint log-likelihood per label, indexed like [`Label::ALL`]: the unnormalized
     /// log posterior the probabilities come from.
     pub joint_log_likelihood: [f64; Label::COUNT],
+    /// Filled by [`Classifier::explain`] only.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    evidence: Vec<Evidence>,
 }
 
 impl Verdict {
@@ -71,7 +75,15 @@ impl Verdict {
             label: argmax_label(&jll),
             probabilities: Probabilities::from_array(probabilities_from_log(&jll)),
             joint_log_likelihood: jll,
+            evidence: Vec::new(),
         }
+    }
+
+    /// The terms that moved this verdict, strongest first (by the size of their
+    /// log-likelihood ratio for [`Verdict::label`]). Empty unless the verdict came from
+    /// [`Classifier::explain`].
+    pub fn evidence(&self) -> &[Evidence] {
+        &self.evidence
     }
 }
 
@@ -226,6 +238,58 @@ impl Classifier {
         self.vectorizer
             .transform_into(normalized, vector_scratch, features);
         Verdict::from_jll(self.model.joint_log_likelihood_of(features.iter()))
+    }
+
+    /// Classifies one comment like [`Classifier::classify`] and lists its evidence: every
+    /// vocabulary term of the comment with its span in the original text and its per-label
+    /// log-likelihood ratio (see [`Evidence`]). Slower than `classify`; meant for moderators
+    /// and debugging.
+    pub fn explain(&self, comment: &Comment<'_>) -> Verdict {
+        let text: &str = &comment.text;
+        let mut verdict = self.classify_text(text);
+        let normalized = self.normalizer.normalize(text);
+        let x = self.vectorizer.transform(&normalized);
+        let spans = explain::word_spans(&self.normalizer, text, &normalized);
+        // First occurrence and count of each known term, in order of first occurrence.
+        let mut first: Vec<(u32, std::ops::Range<usize>, u32)> = Vec::new();
+        let mut position: std::collections::HashMap<u32, usize> = std::collections::HashMap::new();
+        self.vectorizer
+            .for_each_known_term(&normalized, |j, words, _prefix| match position.entry(j) {
+                std::collections::hash_map::Entry::Occupied(e) => first[*e.get()].2 += 1,
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(first.len());
+                    first.push((j, words, 1));
+                }
+            });
+        let log_feature = self.model.log_feature();
+        let log_total = self.model.log_total();
+        let label = verdict.label.index();
+        let mut evidence: Vec<Evidence> = first
+            .into_iter()
+            .filter_map(|(j, words, count)| {
+                let weight = x.indices.binary_search(&j).ok().map(|k| x.values[k])?;
+                let lf = log_feature.get(j as usize)?;
+                let log_p: [f64; Label::COUNT] = std::array::from_fn(|c| lf[c] - log_total[c]);
+                let total: f64 = log_p.iter().sum();
+                let others = (Label::COUNT - 1) as f64;
+                let ratio =
+                    std::array::from_fn(|c| weight * (log_p[c] - (total - log_p[c]) / others));
+                Some(Evidence {
+                    term: self.vectorizer.vocabulary().terms()[j as usize].to_string(),
+                    span: explain::span_of(&spans, &words),
+                    count,
+                    log_likelihood_ratio: ratio,
+                })
+            })
+            .collect();
+        evidence.sort_by(|a, b| {
+            b.log_likelihood_ratio[label]
+                .abs()
+                .total_cmp(&a.log_likelihood_ratio[label].abs())
+                .then(a.span.start.cmp(&b.span.start))
+        });
+        verdict.evidence = evidence;
+        verdict
     }
 
     /// Classifies many comments in parallel (on rayon's current pool). The result is in input

@@ -34,6 +34,7 @@ mod classifier;
 mod comment;
 pub mod corpus;
 mod eval;
+mod explain;
 mod features;
 pub mod input;
 mod label;
@@ -49,6 +50,7 @@ mod vectorize;
 pub use classifier::{Classifier, ClassifierParams, Probabilities, TrainError, Verdict};
 pub use comment::{Comment, Post};
 pub use eval::{ClassScores, Evaluation, LengthMismatch};
+pub use explain::Evidence;
 pub use features::{FeatureMatrix, FeatureVector, InvalidRow};
 pub use label::{Label, UnknownLabel};
 pub use model::{

@@ -70,6 +70,24 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Classify one comment and show the terms that moved the decision most.
+    ///
+    /// Each line gives the term as the model knows it (a word, a word pair, or `~` and a word
+    /// prefix), the text it came from, and its log-likelihood ratio for each label: positive
+    /// values pushed the comment towards that label. With --json, each term also has its byte
+    /// span in the text.
+    ///
+    /// Example: comment-sieve explain "Great post. You are an idiot though."
+    Explain {
+        /// The comment text.
+        text: String,
+        /// How many terms to show (all with 0).
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+        /// Print the verdict and the evidence as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Score comment files: one output record per input comment, in input order.
     ///
     /// Reads JSONL, CSV, WordPress (WXR), Disqus and Blogger XML exports and Reddit Pushshift
@@ -520,6 +538,28 @@ fn run(cli: Cli) -> Result<u8> {
             }
             Ok(EXIT_OK)
         }
+        Command::Explain { text, top, json } => {
+            let verdict = load()?.explain(&Comment::new("cli", text.as_str()));
+            let shown = if *top == 0 {
+                verdict.evidence().len()
+            } else {
+                (*top).min(verdict.evidence().len())
+            };
+            if *json {
+                let mut value = serde_json::to_value(&verdict)?;
+                if let Some(list) = value.get_mut("evidence").and_then(|e| e.as_array_mut()) {
+                    list.truncate(shown);
+                    for (item, e) in list.iter_mut().zip(verdict.evidence()) {
+                        item["text"] = text[e.span.clone()].into();
+                    }
+                }
+                println!("{}", serde_json::to_string(&value)?);
+            } else {
+                print_verdict(&verdict);
+                print_evidence(&verdict, text, shown);
+            }
+            Ok(EXIT_OK)
+        }
         Command::Score {
             inputs,
             output,
@@ -692,6 +732,26 @@ fn print_verdict(verdict: &Verdict) {
             "  {:<12} {:.4}",
             label.as_str(),
             verdict.probabilities.get(label)
+        );
+    }
+}
+
+fn print_evidence(verdict: &Verdict, text: &str, shown: usize) {
+    println!();
+    println!(
+        "  {:<22} {:<24} {:>9} {:>9} {:>11}",
+        "term", "in the text", "abusive", "off_topic", "substantive"
+    );
+    for e in verdict.evidence().iter().take(shown) {
+        let source: String = text[e.span.clone()].chars().take(24).collect();
+        let term: String = e.term.chars().take(22).collect();
+        println!(
+            "  {:<22} {:<24} {:>+9.3} {:>+9.3} {:>+11.3}",
+            term,
+            source,
+            e.ratio(Label::Abusive),
+            e.ratio(Label::OffTopic),
+            e.ratio(Label::Substantive)
         );
     }
 }

@@ -281,7 +281,7 @@ fn strip_html(text: &str, out: &mut String) {
 }
 
 /// A `<` whose `>` is further than this is text, not a tag.
-const MAX_TAG_LEN: usize = 2048;
+pub(crate) const MAX_TAG_LEN: usize = 2048;
 
 /// Caches the position of the next occurrence of a pattern for a left-to-right scan.
 #[derive(Default)]

@@ -459,6 +459,22 @@ impl Vectorizer {
         term_hashes
     }
 
+    /// Calls `f(column, words, is_prefix)` for every occurrence of a vocabulary term in
+    /// `normalized`, where `words` is the range of word positions (as counted by [`Tokenizer`])
+    /// the term covers. Explanations use it to point terms back at the text.
+    pub(crate) fn for_each_known_term(
+        &self,
+        normalized: &str,
+        mut f: impl FnMut(u32, std::ops::Range<usize>, bool),
+    ) {
+        let mut scratch = TermScratch::default();
+        for_each_term(&self.config, normalized, &mut scratch, |h, term| {
+            if let Some(j) = self.vocabulary.get_by_hash(h) {
+                f(j, term.index..term.index + term.len, term.prefix);
+            }
+        });
+    }
+
     /// The idf of each column, or nothing if idf weighting is off.
     pub(crate) fn idf_values(&self) -> &[f64] {
         &self.idf

@@ -908,3 +908,38 @@ fn training_with_defaults_reproduces_the_embedded_model() {
         );
     }
 }
+
+#[test]
+fn explain_lists_terms_with_their_spans() {
+    let text = "Nice write-up. But you are an IDIOT if you believe it.";
+    let out = run(&["explain", "--json", "--top", "5", text]);
+    assert_ok(&out, "explain --json");
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["label"], "abusive", "{v}");
+    let evidence = v["evidence"].as_array().expect("evidence list");
+    assert_eq!(evidence.len(), 5);
+    for e in evidence {
+        let start = e["span"]["start"].as_u64().unwrap() as usize;
+        let end = e["span"]["end"].as_u64().unwrap() as usize;
+        assert_eq!(e["text"], text[start..end], "{e}");
+        for label in LABELS {
+            assert!(
+                e["log_likelihood_ratio"][label]
+                    .as_f64()
+                    .unwrap()
+                    .is_finite()
+            );
+        }
+    }
+    let idiot = evidence
+        .iter()
+        .find(|e| e["term"] == "idiot")
+        .expect("idiot in the top 5");
+    assert_eq!(idiot["text"], "IDIOT");
+
+    let table = run(&["explain", text]);
+    assert_ok(&table, "explain");
+    let shown = stdout(&table);
+    assert!(shown.starts_with("abusive\n"), "{shown}");
+    assert!(shown.contains("IDIOT"), "{shown}");
+}
