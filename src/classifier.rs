@@ -70,6 +70,20 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    /// The verdict for these joint log-likelihoods (indexed like [`Label::ALL`]): the label of
+    /// the largest, and their softmax as probabilities. Useful to test code that acts on
+    /// verdicts, such as a [`crate::Policy`].
+    ///
+    /// ```
+    /// use comment_sieve::{Label, Verdict};
+    /// let v = Verdict::from_joint_log_likelihood([0.9f64.ln(), 0.05f64.ln(), 0.05f64.ln()]);
+    /// assert_eq!(v.label, Label::Abusive);
+    /// assert!((v.probabilities.abusive - 0.9).abs() < 1e-12);
+    /// ```
+    pub fn from_joint_log_likelihood(jll: [f64; Label::COUNT]) -> Self {
+        Self::from_jll(jll)
+    }
+
     fn from_jll(jll: [f64; Label::COUNT]) -> Self {
         Verdict {
             label: argmax_label(&jll),

@@ -12,7 +12,9 @@
 //!    [`Vocabulary`];
 //! 4. score with [`NaiveBayes`], fitted with linfa's `Fit`/`FitWith` on a [`FeatureMatrix`];
 //! 5. decide with [`Classifier`], which chains the above and gives a [`Verdict`] per
-//!    [`Comment`].
+//!    [`Comment`];
+//! 6. moderate with [`Policy`]: deny and allow lists, trusted authors and thresholds turn a
+//!    verdict into a [`Decision`] (approve, review, reject) with a [`Reason`].
 //!
 //! ```
 //! use comment_sieve::{Classifier, Comment, Label};
@@ -41,8 +43,10 @@ mod label;
 mod model;
 pub mod model_file;
 mod normalize;
+mod policy;
 mod scoring;
 mod shared;
+mod terms;
 mod tokenize;
 mod validate;
 mod vectorize;
@@ -59,7 +63,11 @@ pub use model::{
 };
 pub use model_file::{ModelError, ModelInfo};
 pub use normalize::{Normalizer, NormalizerConfig, Scratch};
+pub use policy::{
+    ClassThresholds, Decision, DenyAction, Lists, Policy, PolicyConfig, PolicyError, Reason, Ruling,
+};
 pub use shared::SharedClassifier;
+pub use terms::{EmptyTerm, TermList};
 pub use tokenize::{Tokenizer, Tokens};
 pub use validate::{CrossValidation, cross_validate, tune_class_offsets};
 pub use vectorize::{
