@@ -95,16 +95,50 @@ const HASH_SEED: u64 = 0x5eed_c0de_51e7_e000;
 /// Mixed into prefix-term hashes so `~abcd` never hashes like the word `abcd`.
 const PREFIX_SALT: u64 = 0x7e6f_1d2c_3b4a_5968;
 
-/// The fixed-seed hash of one word.
-fn word_hash(word: &str) -> u64 {
-    use std::hash::BuildHasher;
-    foldhash::quality::FixedState::with_seed(HASH_SEED).hash_one(word)
+/// The 64-bit product of `a` and `b` folded in half: the high word xor the low word. Each
+/// output bit depends on most input bits, at the cost of one multiplication.
+#[inline(always)]
+fn fold_mul(a: u64, b: u64) -> u64 {
+    let p = u128::from(a) * u128::from(b);
+    (p as u64) ^ ((p >> 64) as u64)
 }
 
-/// Extends an n-gram hash by one more word's hash.
+/// Odd constants (digits of π and e) that seed the mixing steps.
+const MIX: [u64; 4] = [
+    0x243f_6a88_85a3_08d3,
+    0x1319_8a2e_0370_7344,
+    0xa409_3822_299f_31d0,
+    0xb7e1_5162_8aed_2a6b,
+];
+
+/// The fixed-seed hash of one word: its bytes, eight at a time (little-endian), folded in with
+/// one multiplication each, then a final mix. The same on every platform and in every process.
+/// Term hashes are never stored (a vocabulary hashes its terms when it is built), so this can
+/// change without changing model files.
+#[inline]
+fn word_hash(word: &str) -> u64 {
+    let bytes = word.as_bytes();
+    let mut h = HASH_SEED ^ (bytes.len() as u64).wrapping_mul(MIX[0]);
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut block = [0u8; 8];
+        block.copy_from_slice(chunk);
+        h = fold_mul(u64::from_le_bytes(block) ^ MIX[1], h ^ MIX[2]);
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut block = [0u8; 8];
+        block[..rest.len()].copy_from_slice(rest);
+        h = fold_mul(u64::from_le_bytes(block) ^ MIX[3], h ^ MIX[2]);
+    }
+    fold_mul(h ^ MIX[0], MIX[3])
+}
+
+/// Extends an n-gram hash by one more word's hash (order matters: `combine(a, b) !=
+/// combine(b, a)` in general).
+#[inline]
 fn combine(acc: u64, next: u64) -> u64 {
-    use std::hash::BuildHasher;
-    foldhash::quality::FixedState::with_seed(HASH_SEED).hash_one((acc, next))
+    fold_mul(acc ^ MIX[1], next ^ MIX[3])
 }
 
 /// The hash of a term as stored in a vocabulary: a word, words joined by single spaces (an
@@ -241,6 +275,8 @@ struct TermScratch {
     words: Vec<(usize, usize)>,
     /// Hash of each word.
     hashes: Vec<u64>,
+    /// Hash of each prefix term, with the index of its word.
+    prefixes: Vec<(u64, usize)>,
 }
 
 impl Vectorizer {
@@ -578,18 +614,19 @@ fn spell(normalized: &str, words: &[(usize, usize)], locator: u32, prefix_len: u
 }
 
 /// Byte length of the first `prefix_len` characters of `w`, if it has that many.
+#[inline]
 fn prefix_end(w: &str, prefix_len: u8) -> Option<usize> {
     let prefix_len = usize::from(prefix_len);
-    if prefix_len == 0 {
+    if prefix_len == 0 || w.len() < prefix_len {
         return None;
     }
-    if w.is_ascii() {
-        (w.len() >= prefix_len).then_some(prefix_len)
-    } else {
-        w.char_indices()
-            .nth(prefix_len - 1)
-            .map(|(cut, c)| cut + c.len_utf8())
+    let bytes = w.as_bytes();
+    if bytes[..prefix_len].is_ascii() {
+        return Some(prefix_len);
     }
+    w.char_indices()
+        .nth(prefix_len - 1)
+        .map(|(cut, c)| cut + c.len_utf8())
 }
 
 /// Calls `f` with the hash and a reference of every term of `normalized`: its n-grams in the
@@ -602,43 +639,60 @@ fn for_each_term(
     scratch: &mut TermScratch,
     mut f: impl FnMut(u64, TermRef),
 ) {
-    let TermScratch { words, hashes } = scratch;
+    let TermScratch {
+        words,
+        hashes,
+        prefixes,
+    } = scratch;
     words.clear();
     hashes.clear();
+    prefixes.clear();
     let base = normalized.as_ptr() as usize;
     for w in Tokenizer.tokenize(normalized) {
+        let index = words.len();
         words.push((w.as_ptr() as usize - base, w.len()));
         hashes.push(word_hash(w));
+        if let Some(end) = prefix_end(w, config.prefix_len) {
+            prefixes.push((combine(PREFIX_SALT, word_hash(&w[..end])), index));
+        }
     }
     let (lo, hi) = config.ngram_range;
-    for n in usize::from(lo)..=usize::from(hi) {
-        for (i, window) in hashes.windows(n).enumerate() {
+    if lo == 1 {
+        for (index, &h) in hashes.iter().enumerate() {
+            f(
+                h,
+                TermRef {
+                    len: 1,
+                    prefix: false,
+                    index,
+                },
+            );
+        }
+    }
+    for n in usize::from(lo.max(2))..=usize::from(hi) {
+        for (index, window) in hashes.windows(n).enumerate() {
             let h = window[1..]
                 .iter()
                 .fold(window[0], |acc, &w| combine(acc, w));
-            let term = TermRef {
-                len: n,
-                prefix: false,
-                index: i,
-            };
-            f(h, term);
+            f(
+                h,
+                TermRef {
+                    len: n,
+                    prefix: false,
+                    index,
+                },
+            );
         }
     }
-    if config.prefix_len > 0 {
-        for (index, &(s, len)) in words.iter().enumerate() {
-            let w = &normalized[s..s + len];
-            if let Some(end) = prefix_end(w, config.prefix_len) {
-                let h = combine(PREFIX_SALT, word_hash(&w[..end]));
-                f(
-                    h,
-                    TermRef {
-                        len: 1,
-                        prefix: true,
-                        index,
-                    },
-                );
-            }
-        }
+    for &(h, index) in prefixes.iter() {
+        f(
+            h,
+            TermRef {
+                len: 1,
+                prefix: true,
+                index,
+            },
+        );
     }
 }
 
