@@ -1,0 +1,468 @@
+//! Folding of spellings that hide abusive words: `f4ck`, `sh1t`, `f*ck`, `f.u.c.k`,
+//! `s p a c e d` letters, `fuuuck`, and Cyrillic or Greek look-alike letters mixed into Latin
+//! words (`іdіot` with Ukrainian `і`).
+//!
+//! It runs on normalized text (lower case, chunks separated by single spaces, see
+//! [`Normalizer`](crate::Normalizer)) and rewrites only what looks deliberately obscured:
+//!
+//! 1. **Look-alike letters**: in a chunk with both ASCII letters and Cyrillic or Greek letters
+//!    that look like Latin ones, those letters become their Latin twins. Words written wholly in
+//!    Cyrillic or Greek are left alone.
+//! 2. **Leetspeak**: digits and `$` `@` `!` that stand between letters (`sh1t`, `id10t`) or `$`
+//!    after letters (`a$$`) become the letters they imitate (`0→o 1→i 3→e 4→a 5→s 7→t @→a $→s
+//!    !→i`). Numbers that only touch letters on one side (`mp3`, `win10`, `2nd`) stay.
+//! 3. **Masked words**: a word with `*` (or with a digit the first step left, as in `f4ck`) that
+//!    matches exactly one word of a short built-in list of abusive stems, the masked characters
+//!    matching any letter, becomes that stem (`f**k → fuck`, `f*cking → fucking`,
+//!    `b!tch → bitch`).
+//! 4. **Stretched words**: a word whose letter runs, squashed to one letter, spell a stem
+//!    squashed the same way (`fuuck`, `shiit`) becomes the stem.
+//! 5. **Spaced letters**: three or more single letters in a row, separated by spaces or by one
+//!    of `. - _` (`f u c k`, `f.u.c.k`), are joined into one word.
+//!
+//! ```
+//! use comment_sieve::fold_evasions;
+//! assert_eq!(fold_evasions("you f4ck1ng 1d10t"), "you fucking idiot");
+//! assert_eq!(fold_evasions("what a f.u.c.k s h i t show"), "what a fuck shit show");
+//! assert_eq!(fold_evasions("mp3 win10 2nd e.g. covid19"), "mp3 win10 2nd e.g. covid19");
+//! ```
+
+/// Abusive stems that masked spellings are matched against. Inflections (`fucking`, `shitty`)
+/// come from matching a stem as a prefix of the unmasked rest.
+const STEMS: &[&str] = &[
+    "asshole",
+    "bastard",
+    "bitch",
+    "bullshit",
+    "cock",
+    "crap",
+    "cunt",
+    "damn",
+    "dick",
+    "douche",
+    "dumbass",
+    "fag",
+    "faggot",
+    "fuck",
+    "idiot",
+    "jackass",
+    "moron",
+    "motherfucker",
+    "nigga",
+    "nigger",
+    "penis",
+    "piss",
+    "prick",
+    "pussy",
+    "retard",
+    "shit",
+    "slut",
+    "stupid",
+    "twat",
+    "wanker",
+    "whore",
+];
+
+/// Cyrillic and Greek lower-case letters that look like Latin ones, and their Latin twins.
+const LOOK_ALIKES: &[(char, char)] = &[
+    ('а', 'a'),
+    ('в', 'b'),
+    ('е', 'e'),
+    ('ё', 'e'),
+    ('і', 'i'),
+    ('ї', 'i'),
+    ('ј', 'j'),
+    ('к', 'k'),
+    ('м', 'm'),
+    ('н', 'h'),
+    ('о', 'o'),
+    ('р', 'p'),
+    ('с', 'c'),
+    ('т', 't'),
+    ('у', 'y'),
+    ('х', 'x'),
+    ('ѕ', 's'),
+    ('ԁ', 'd'),
+    ('ո', 'n'),
+    ('ɡ', 'g'),
+    ('α', 'a'),
+    ('ε', 'e'),
+    ('ι', 'i'),
+    ('κ', 'k'),
+    ('ν', 'v'),
+    ('ο', 'o'),
+    ('ρ', 'p'),
+    ('τ', 't'),
+    ('υ', 'u'),
+    ('χ', 'x'),
+];
+
+fn look_alike(c: char) -> Option<char> {
+    LOOK_ALIKES
+        .iter()
+        .find_map(|&(from, to)| (from == c).then_some(to))
+}
+
+fn leet(b: u8) -> Option<u8> {
+    Some(match b {
+        b'0' => b'o',
+        b'1' | b'!' => b'i',
+        b'3' => b'e',
+        b'4' | b'@' => b'a',
+        b'5' | b'$' => b's',
+        b'7' => b't',
+        _ => return None,
+    })
+}
+
+/// Whether `text` may hold something to fold; most text does not, and skips all the work.
+fn may_need_folding(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    if !text.is_ascii() || memchr::memchr3(b'*', b'$', b'!', bytes).is_some() {
+        return true;
+    }
+    // A leet digit next to a letter, a run of two same letters (a possible stretch), or a
+    // single letter followed by a separator and another letter (possible spacing).
+    bytes.windows(2).any(|w| {
+        (w[0].is_ascii_digit() && w[1].is_ascii_lowercase())
+            || (w[0].is_ascii_lowercase() && w[1].is_ascii_digit())
+            || (w[0] == w[1] && w[0].is_ascii_lowercase())
+            || (w[0] == b'@' && w[1].is_ascii_lowercase())
+    }) || bytes.windows(3).any(|w| {
+        w[0].is_ascii_lowercase()
+            && matches!(w[1], b' ' | b'.' | b'-' | b'_')
+            && w[2].is_ascii_lowercase()
+    })
+}
+
+/// Folds obscured spellings in normalized text (see the [module docs](self)).
+pub fn fold_evasions(normalized: &str) -> String {
+    let mut out = String::with_capacity(normalized.len());
+    fold_evasions_into(normalized, &mut out);
+    out
+}
+
+/// [`fold_evasions`] into `out` (cleared first).
+pub(crate) fn fold_evasions_into(normalized: &str, out: &mut String) {
+    out.clear();
+    if !may_need_folding(normalized) {
+        out.push_str(normalized);
+        return;
+    }
+    let mut word = String::new();
+    let mut pending: Vec<char> = Vec::new(); // single letters waiting to be joined
+    let flush = |pending: &mut Vec<char>, out: &mut String| {
+        if pending.len() >= 3 {
+            let mut joined: String = pending.iter().collect();
+            let mut folded = fold_word(&joined);
+            // `a f u c k`: the article stands apart if the rest spells a stem and all does not.
+            if matches!(pending[0], 'a' | 'i') && pending.len() >= 4 && !starts_with_stem(&folded) {
+                let rest = fold_word(&joined[1..]);
+                if starts_with_stem(&rest) {
+                    if !out.is_empty() {
+                        out.push(' ');
+                    }
+                    out.push(pending[0]);
+                    joined.remove(0);
+                    folded = rest;
+                }
+            }
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(&folded);
+        } else {
+            for &c in pending.iter() {
+                if !out.is_empty() {
+                    out.push(' ');
+                }
+                out.push(c);
+            }
+        }
+        pending.clear();
+    };
+    for chunk in normalized.split(' ').filter(|c| !c.is_empty()) {
+        let mut chars = chunk.chars();
+        if let (Some(c), None) = (chars.next(), chars.next())
+            && c.is_ascii_lowercase()
+        {
+            pending.push(c);
+            continue;
+        }
+        flush(&mut pending, out);
+        word.clear();
+        fold_chunk(chunk, &mut word);
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&word);
+    }
+    flush(&mut pending, out);
+}
+
+/// Folds one chunk: look-alikes, then dotted letters, then each run of word-ish characters.
+fn fold_chunk(chunk: &str, out: &mut String) {
+    // Placeholders (`_url_`, `_num_`) are the normalizer's own words.
+    if chunk.starts_with('_') && chunk.ends_with('_') && chunk.len() > 2 {
+        out.push_str(chunk);
+        return;
+    }
+    let latin: String;
+    let mut chunk = chunk;
+    if !chunk.is_ascii() && chunk.chars().any(|c| c.is_ascii_lowercase()) {
+        latin = chunk.chars().map(|c| look_alike(c).unwrap_or(c)).collect();
+        chunk = &latin;
+    }
+    if let Some(joined) = dotted_letters(chunk) {
+        out.push_str(&fold_word(&joined));
+        return;
+    }
+    // Runs of letters, digits and the masking characters are folded; the rest is copied.
+    let bytes = chunk.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let start = i;
+        while i < bytes.len() && is_wordish(bytes[i]) {
+            i += 1;
+        }
+        if i > start {
+            out.push_str(&fold_word(&chunk[start..i]));
+        }
+        let other = i;
+        while i < bytes.len() && !is_wordish(bytes[i]) {
+            i += 1;
+        }
+        out.push_str(&chunk[other..i]);
+    }
+}
+
+fn is_wordish(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'*' | b'$' | b'@' | b'!' | b'\'')
+}
+
+/// `f.u.c.k` or `f-u-c-k`: three or more single letters, each pair separated by one `.`, `-` or
+/// `_`, with nothing else but trailing punctuation.
+fn dotted_letters(chunk: &str) -> Option<String> {
+    let bytes = chunk.as_bytes();
+    let mut letters = String::new();
+    let mut i = 0;
+    while i < bytes.len() && bytes[i].is_ascii_lowercase() {
+        letters.push(char::from(bytes[i]));
+        i += 1;
+        match bytes.get(i) {
+            Some(b'.' | b'-' | b'_') if bytes.get(i + 1).is_some_and(u8::is_ascii_lowercase) => {
+                i += 1;
+            }
+            _ => break,
+        }
+    }
+    let rest_is_punctuation = bytes[i..].iter().all(|b| b.is_ascii_punctuation());
+    (letters.len() >= 3 && i > letters.len() && rest_is_punctuation).then_some(letters)
+}
+
+/// Folds one run of letters, digits and masking characters.
+fn fold_word(word: &str) -> String {
+    let bytes = word.as_bytes();
+    if !bytes.iter().any(u8::is_ascii_lowercase) {
+        return word.to_string();
+    }
+    if bytes.iter().any(|b| !b.is_ascii_lowercase() && *b != b'\'')
+        && let Some(stem) = masked_stem(word)
+    {
+        return stem;
+    }
+    let folded = fold_leet(word);
+    if folded.bytes().all(|b| b.is_ascii_lowercase() || b == b'\'') {
+        return stretched_stem(&folded).unwrap_or(folded);
+    }
+    folded
+}
+
+/// Leet characters between letters (or a run of `$` after a letter) become letters.
+fn fold_leet(word: &str) -> String {
+    let bytes = word.as_bytes();
+    let mut folded: Vec<u8> = bytes.to_vec();
+    let mut i = 0;
+    while i < bytes.len() {
+        if leet(bytes[i]).is_none() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && leet(bytes[i]).is_some() {
+            i += 1;
+        }
+        let before = start > 0 && bytes[start - 1].is_ascii_lowercase();
+        let after = bytes.get(i).is_some_and(u8::is_ascii_lowercase);
+        let dollars = bytes[start..i].iter().all(|&b| b == b'$');
+        if before && (after || dollars) {
+            for k in start..i {
+                folded[k] = leet(bytes[k]).unwrap_or(bytes[k]);
+            }
+        }
+    }
+    // Only ASCII bytes were replaced by ASCII bytes, so this is still UTF-8.
+    String::from_utf8(folded).unwrap_or_else(|_| word.to_string())
+}
+
+/// Whether `word` is a stem or starts with one (`fucking`).
+fn starts_with_stem(word: &str) -> bool {
+    STEMS.iter().any(|stem| word.starts_with(stem))
+}
+
+/// The stem that a masked word spells, with the word's ending (leet folded): `f*cking →
+/// fucking`, `f4ck1ng → fucking`. The masked head needs at least two unmasked letters; `None`
+/// if no stem, or more than one stem of the same length, matches.
+fn masked_stem(word: &str) -> Option<String> {
+    let bytes = word.as_bytes();
+    let masked = |b: u8| !b.is_ascii_lowercase();
+    let mut best: Option<(&str, bool)> = None; // (stem, ambiguous)
+    for stem in STEMS {
+        let s = stem.as_bytes();
+        if s.len() > bytes.len() {
+            continue;
+        }
+        let head = &bytes[..s.len()];
+        let head_matches = head.iter().zip(s).all(|(&b, &c)| b == c || masked(b));
+        let head_masked = head.iter().any(|&b| masked(b));
+        let unmasked = head.iter().filter(|&&b| !masked(b)).count();
+        if !(head_matches && head_masked && unmasked >= 2) {
+            continue;
+        }
+        let tail = fold_leet(&format!(
+            "{}{}",
+            char::from(s[s.len() - 1]),
+            &word[s.len()..]
+        ));
+        if !tail.bytes().all(|b| b.is_ascii_lowercase()) {
+            continue;
+        }
+        best = match best {
+            None => Some((stem, false)),
+            Some((other, _)) if other.len() < s.len() => Some((stem, false)),
+            Some((other, _)) if other.len() == s.len() => Some((other, true)),
+            keep => keep,
+        };
+    }
+    match best {
+        Some((stem, false)) => {
+            let tail = fold_leet(&format!(
+                "{}{}",
+                &stem[stem.len() - 1..],
+                &word[stem.len()..]
+            ));
+            Some(format!("{stem}{}", &tail[1..]))
+        }
+        _ => None,
+    }
+}
+
+/// The stem that a stretched word spells: letter runs squashed to one letter equal the stem's.
+fn stretched_stem(word: &str) -> Option<String> {
+    fn squash(s: &str) -> String {
+        let mut out = String::with_capacity(s.len());
+        for c in s.chars() {
+            if !out.ends_with(c) {
+                out.push(c);
+            }
+        }
+        out
+    }
+    let has_double = word.as_bytes().windows(2).any(|w| w[0] == w[1]);
+    if !has_double || STEMS.contains(&word) {
+        return None;
+    }
+    let squashed = squash(word);
+    STEMS
+        .iter()
+        .find(|stem| squash(stem) == squashed && stem.len() < word.len())
+        .map(|stem| stem.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leetspeak_between_letters() {
+        assert_eq!(
+            fold_evasions("sh1t b1tch 1d10t a$$ cl4ss"),
+            "shit bitch idiot ass class"
+        );
+        assert_eq!(fold_evasions("l33t w00t"), "leet woot");
+        assert_eq!(
+            fold_evasions("mp3 h264 covid19 win10 2nd 4x4 b2b"),
+            "mp3 h264 covid19 win10 2nd 4x4 b2b"
+        );
+        assert_eq!(fold_evasions("wow! great!!"), "wow! great!!");
+    }
+
+    #[test]
+    fn masked_words_match_one_stem() {
+        assert_eq!(
+            fold_evasions("f*ck f**k sh*t b***h"),
+            "fuck fuck shit bitch"
+        );
+        assert_eq!(fold_evasions("f*cking sh!tty f4ck"), "fucking shitty fuck");
+        assert_eq!(
+            fold_evasions("the f*** off s**t"),
+            "the f*** off s**t",
+            "too little left to tell"
+        );
+        assert_eq!(fold_evasions("d*ck d**n"), "dick damn");
+    }
+
+    #[test]
+    fn stretched_and_spaced() {
+        assert_eq!(
+            fold_evasions("fuuck shiit good book"),
+            "fuck shit good book"
+        );
+        assert_eq!(
+            fold_evasions("you are a f u c k i n g idiot"),
+            "you are a fucking idiot"
+        );
+        assert_eq!(
+            fold_evasions("f.u.c.k. off, e.g. u.s."),
+            "fuck off, e.g. u.s."
+        );
+        assert_eq!(fold_evasions("plan a or b"), "plan a or b");
+    }
+
+    #[test]
+    fn look_alikes_only_in_mixed_words() {
+        assert_eq!(
+            fold_evasions("іdіot"),
+            "іdіot"
+                .chars()
+                .map(|c| look_alike(c).unwrap_or(c))
+                .collect::<String>()
+        );
+        assert_eq!(fold_evasions("іdіot"), "idiot");
+        assert_eq!(fold_evasions("привет мир"), "привет мир");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics_and_keeps_plain_words(
+            text in "([a-z0-9*$@!'.\\-_іоα]{0,6}[ ]{0,2}){0,10}",
+            plain in "([a-z]{4,8} ){0,6}",
+        ) {
+            let _ = fold_evasions(&text);
+            let plain = plain.trim_end();
+            // Words with no doubled letter are never touched.
+            let kept = plain
+                .split(' ')
+                .all(|w| !w.as_bytes().windows(2).any(|p| p[0] == p[1]));
+            if kept {
+                proptest::prop_assert_eq!(fold_evasions(plain), plain);
+            }
+        }
+    }
+
+    #[test]
+    fn placeholders_and_plain_text_are_untouched() {
+        let text = "_url_ _host_example_com _num_ people said it was fine";
+        assert_eq!(fold_evasions(text), text);
+    }
+}
