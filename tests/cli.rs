@@ -218,7 +218,11 @@ fn classify_json_is_a_full_verdict() {
     assert_eq!(jll.len(), 3);
     let jll: Vec<f64> = jll.iter().map(|x| x.as_f64().unwrap()).collect();
     assert!(jll.iter().all(|x| x.is_finite()));
-    // The probabilities are the softmax of the joint log-likelihoods.
+    // The probabilities are the softmax of the joint log-likelihoods over the model's
+    // temperature.
+    let inspect: Value = serde_json::from_str(&stdout(&run(&["model", "inspect"]))).unwrap();
+    let t = inspect["temperature"].as_f64().unwrap_or(1.0);
+    let jll: Vec<f64> = jll.iter().map(|x| x / t).collect();
     let max = jll.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let z: f64 = jll.iter().map(|x| (x - max).exp()).sum();
     for (label, x) in LABELS.iter().zip(&jll) {
@@ -501,7 +505,8 @@ fn model_inspect_prints_the_configuration_as_json() {
     let out = run(&["model", "inspect"]);
     assert_ok(&out, "model inspect");
     let v: Value = serde_json::from_str(&stdout(&out)).expect("inspect prints JSON");
-    assert_eq!(v["format_version"], 1);
+    assert_eq!(v["format_version"], 2);
+    assert!(v["temperature"].as_f64().is_some_and(|t| t > 0.0), "{v}");
     assert!(v["alpha"].as_f64().unwrap() > 0.0);
     assert!(v["vectorizer"]["ngram_range"].is_array());
     assert!(v["normalizer"]["strip_html"].is_boolean());
