@@ -1,12 +1,11 @@
 //! Stage 5: the whole pipeline behind one type, and its verdicts.
 
+use crate::calibrate::{Calibration, MIN_CALIBRATION_ROWS, fit_temperature, probabilities_at};
 use crate::comment::Comment;
 use crate::explain::{self, Evidence};
 use crate::features::{FeatureMatrix, FeatureVector};
 use crate::label::Label;
-use crate::model::{
-    NaiveBayes, NaiveBayesError, NaiveBayesParams, argmax_label, probabilities_from_log,
-};
+use crate::model::{NaiveBayes, NaiveBayesError, NaiveBayesParams, argmax_label};
 use crate::model_file::{ModelError, ModelInfo};
 use crate::normalize::{Normalizer, NormalizerConfig, Scratch};
 use crate::scoring::{ScoringScratch, ScoringTable};
@@ -81,13 +80,29 @@ impl Verdict {
     /// assert!((v.probabilities.abusive - 0.9).abs() < 1e-12);
     /// ```
     pub fn from_joint_log_likelihood(jll: [f64; Label::COUNT]) -> Self {
-        Self::from_jll(jll)
+        Self::from_jll(jll, None)
     }
 
-    fn from_jll(jll: [f64; Label::COUNT]) -> Self {
+    /// The verdict for these joint log-likelihoods at a temperature: the label of the largest,
+    /// and the softmax of `jll / temperature` as probabilities (`None` means 1). The label does
+    /// not depend on the temperature.
+    ///
+    /// ```
+    /// use comment_sieve::{Label, Verdict};
+    /// let jll = [-1.0, -5.0, -3.0];
+    /// let raw = Verdict::from_joint_log_likelihood(jll);
+    /// let soft = Verdict::at_temperature(jll, Some(2.0));
+    /// assert_eq!(soft.label, raw.label);
+    /// assert!(soft.probabilities.abusive < raw.probabilities.abusive);
+    /// ```
+    pub fn at_temperature(jll: [f64; Label::COUNT], temperature: Option<f64>) -> Self {
+        Self::from_jll(jll, temperature)
+    }
+
+    fn from_jll(jll: [f64; Label::COUNT], temperature: Option<f64>) -> Self {
         Verdict {
             label: argmax_label(&jll),
-            probabilities: Probabilities::from_array(probabilities_from_log(&jll)),
+            probabilities: Probabilities::from_array(probabilities_at(&jll, temperature)),
             joint_log_likelihood: jll,
             evidence: Vec::new(),
         }
@@ -139,6 +154,8 @@ pub struct Classifier {
     /// The fused fast path, derived from `vectorizer` and `model`; `None` only for a vocabulary
     /// the compact index can't hold, which falls back to the reference path.
     scoring: Option<ScoringTable>,
+    /// Temperature of the probabilities (see [`crate::calibrate`]); `None` for raw ones.
+    temperature: Option<f64>,
 }
 
 static EMBEDDED_MODEL: &[u8] =
@@ -167,7 +184,28 @@ impl Classifier {
             model,
             info,
             scoring,
+            temperature: None,
         })
+    }
+
+    /// The same classifier with its probabilities at `temperature`: the softmax of the joint
+    /// log-likelihoods divided by it (`None` for the raw softmax). Labels do not change. A
+    /// temperature must be finite and positive.
+    pub fn with_temperature(mut self, temperature: Option<f64>) -> Result<Self, ModelError> {
+        if let Some(t) = temperature
+            && !(t.is_finite() && t > 0.0)
+        {
+            return Err(ModelError::Invalid(format!(
+                "temperature {t} is not a finite positive number"
+            )));
+        }
+        self.temperature = temperature;
+        Ok(self)
+    }
+
+    /// The temperature of the probabilities, if the model is calibrated.
+    pub fn temperature(&self) -> Option<f64> {
+        self.temperature
     }
 
     /// The default model, compiled into the library from `models/default.model`.
@@ -243,15 +281,17 @@ impl Classifier {
         } = ws;
         self.normalizer.normalize_into(text, scratch, normalized);
         if let Some(table) = &self.scoring {
-            return Verdict::from_jll(table.joint_log_likelihood(
-                &self.vectorizer,
-                normalized,
-                scoring_scratch,
-            ));
+            return Verdict::from_jll(
+                table.joint_log_likelihood(&self.vectorizer, normalized, scoring_scratch),
+                self.temperature,
+            );
         }
         self.vectorizer
             .transform_into(normalized, vector_scratch, features);
-        Verdict::from_jll(self.model.joint_log_likelihood_of(features.iter()))
+        Verdict::from_jll(
+            self.model.joint_log_likelihood_of(features.iter()),
+            self.temperature,
+        )
     }
 
     /// Classifies one comment like [`Classifier::classify`] and lists its evidence: every
@@ -398,6 +438,8 @@ pub struct ClassifierParams {
     pub priors: crate::model::ClassPriors,
     /// Naive Bayes variant.
     pub kind: crate::model::NaiveBayesKind,
+    /// How the probabilities are calibrated (see [`crate::calibrate`]).
+    pub calibration: Calibration,
 }
 
 /// The settings of the shipped default model, chosen by 5-fold cross-validation on the
@@ -422,6 +464,7 @@ impl Default for ClassifierParams {
             // Class offsets tuned for macro-F1 on held-out folds: exp(-0.6), exp(-0.9), 1.
             priors: crate::model::ClassPriors::Fixed([0.5488, 0.4066, 1.0]),
             kind: crate::model::NaiveBayesKind::Multinomial,
+            calibration: Calibration::default(),
         }
     }
 }
@@ -429,6 +472,10 @@ impl Default for ClassifierParams {
 impl ClassifierParams {
     /// Trains on `comments` with their `labels`. Deterministic: the same input gives the same
     /// model, whatever the number of threads.
+    ///
+    /// With [`Calibration::Temperature`] and at least [`MIN_CALIBRATION_ROWS`] rows, this
+    /// first trains one model per fold of a grouped k-fold split, fits the temperature on their
+    /// out-of-fold predictions, then trains the model on everything.
     pub fn train(
         &self,
         comments: &[Comment<'_>],
@@ -455,6 +502,20 @@ impl ClassifierParams {
             .priors(self.priors)
             .kind(self.kind);
         linfa::ParamGuard::check_ref(&nb_params)?;
+        let temperature = match self.calibration {
+            Calibration::Temperature { folds } if comments.len() >= MIN_CALIBRATION_ROWS => {
+                let raw = ClassifierParams {
+                    calibration: Calibration::None,
+                    ..*self
+                };
+                let folds = usize::try_from(folds).unwrap_or(usize::MAX);
+                let verdicts = crate::validate::out_of_fold(&raw, comments, labels, folds)?;
+                let jll: Vec<[f64; Label::COUNT]> =
+                    verdicts.iter().map(|v| v.joint_log_likelihood).collect();
+                Some(fit_temperature(&jll, labels))
+            }
+            _ => None,
+        };
         let normalizer = Normalizer::new(self.normalizer);
         let normalized: Vec<String> = comments
             .par_iter()
@@ -476,7 +537,8 @@ impl ClassifierParams {
         drop(rows);
         let dataset = DatasetBase::new(matrix, Array1::from(labels.to_vec()));
         let model = nb_params.fit(&dataset)?;
-        Ok(Classifier::from_parts(normalizer, vectorizer, model, info)?)
+        Ok(Classifier::from_parts(normalizer, vectorizer, model, info)?
+            .with_temperature(temperature)?)
     }
 }
 

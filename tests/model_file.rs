@@ -37,9 +37,9 @@ fn with_header(body: &[u8]) -> Vec<u8> {
     out
 }
 
-/// A mirror of the model file's body as documented in `src/model_file.rs` (postcard is not
-/// self-describing, so field order and types must match). Used to craft bodies that pass the
-/// checksum but hold inconsistent content.
+/// A mirror of the model file's version-2 body as documented in `src/model_file.rs` (postcard
+/// is not self-describing, so field order and types must match): the version-1 body, then the
+/// temperature. Used to craft bodies that pass the checksum but hold inconsistent content.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Body {
     info: ModelInfo,
@@ -52,6 +52,46 @@ struct Body {
     naive_bayes: NaiveBayesMirror,
     class_documents: [u64; 3],
     feature_counts: Vec<[u64; 3]>,
+    temperature: Option<f64>,
+}
+
+/// The version-1 body: the version-2 body without the temperature.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct BodyV1 {
+    info: ModelInfo,
+    labels: Vec<String>,
+    normalizer: NormalizerConfig,
+    vectorizer: VectorizerConfig,
+    n_documents: u64,
+    terms: Vec<String>,
+    document_frequency: Vec<u32>,
+    naive_bayes: NaiveBayesMirror,
+    class_documents: [u64; 3],
+    feature_counts: Vec<[u64; 3]>,
+}
+
+impl From<Body> for BodyV1 {
+    fn from(b: Body) -> Self {
+        BodyV1 {
+            info: b.info,
+            labels: b.labels,
+            normalizer: b.normalizer,
+            vectorizer: b.vectorizer,
+            n_documents: b.n_documents,
+            terms: b.terms,
+            document_frequency: b.document_frequency,
+            naive_bayes: b.naive_bayes,
+            class_documents: b.class_documents,
+            feature_counts: b.feature_counts,
+        }
+    }
+}
+
+/// A file of format `version` with `body` and an otherwise correct header.
+fn with_version(version: u16, body: &[u8]) -> Vec<u8> {
+    let mut bytes = with_header(body);
+    bytes[8..10].copy_from_slice(&version.to_le_bytes());
+    bytes
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -326,6 +366,113 @@ fn wrong_magic_is_refused() {
         decode(b"{\"not\": \"a model\"}"),
         Err(ModelError::BadMagic)
     ));
+}
+
+#[test]
+fn the_embedded_model_is_calibrated() {
+    let c = Classifier::embedded().unwrap();
+    let t = c
+        .temperature()
+        .expect("the default model has a temperature");
+    assert!(t.is_finite() && t > 1.0, "{t}");
+    assert_eq!(embedded_body().temperature, Some(t));
+}
+
+#[test]
+fn version_1_files_still_load_without_a_temperature() {
+    let v1 = BodyV1::from(embedded_body());
+    let bytes = with_version(1, &postcard::to_stdvec(&v1).unwrap());
+    let old = decode(&bytes).expect("a version-1 file loads");
+    assert_eq!(old.temperature(), None);
+    let new = Classifier::embedded().unwrap();
+    for text in [
+        "You are a pathetic idiot",
+        "Subscribe to my channel http://spam.example",
+        "The budget cuts will hurt rural schools the most.",
+    ] {
+        let (a, b) = (old.classify_text(text), new.classify_text(text));
+        assert_eq!(a.label, b.label, "{text}");
+        assert_eq!(a.joint_log_likelihood, b.joint_log_likelihood, "{text}");
+        let raw = comment_sieve::probabilities_from_log(&a.joint_log_likelihood);
+        assert_eq!(a.probabilities.to_array(), raw, "{text}");
+    }
+    // Re-encoding writes the current version.
+    assert_eq!(
+        u16::from_le_bytes(old.to_bytes()[8..10].try_into().unwrap()),
+        FORMAT_VERSION
+    );
+    // A version-1 body with anything after it is refused.
+    let mut longer = postcard::to_stdvec(&v1).unwrap();
+    longer.push(0);
+    let err = decode(&with_version(1, &longer)).unwrap_err();
+    assert!(matches!(err, ModelError::Invalid(_)), "{err:?}");
+}
+
+#[test]
+fn a_version_2_body_without_its_temperature_is_a_decode_error() {
+    let v1 = BodyV1::from(embedded_body());
+    let err = decode(&with_version(2, &postcard::to_stdvec(&v1).unwrap())).unwrap_err();
+    assert!(matches!(err, ModelError::Decode(_)), "{err:?}");
+}
+
+#[test]
+fn bad_temperatures_and_bytes_after_the_temperature_are_invalid() {
+    for t in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.0, -1.0, -0.0] {
+        let body = Body {
+            temperature: Some(t),
+            ..embedded_body()
+        };
+        let err = decode(&encode_body(&body)).unwrap_err();
+        assert!(
+            matches!(err, ModelError::Invalid(_)),
+            "temperature {t}: {err:?}"
+        );
+    }
+    let uncalibrated = Body {
+        temperature: None,
+        ..embedded_body()
+    };
+    assert_eq!(
+        decode(&encode_body(&uncalibrated)).unwrap().temperature(),
+        None
+    );
+    let mut longer = postcard::to_stdvec(&embedded_body()).unwrap();
+    longer.extend_from_slice(b"xyz");
+    let err = decode(&with_header(&longer)).unwrap_err();
+    assert!(
+        matches!(&err, ModelError::Invalid(m) if m.contains("3 unexpected bytes")),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn uncalibrated_training_gives_no_temperature_and_the_same_labels() {
+    let (mut comments, mut labels) = synthetic();
+    let (more, more_labels) = synthetic();
+    comments.extend(
+        more.into_iter()
+            .map(|c| Comment::new(format!("{}-again", c.id), c.text.into_owned())),
+    );
+    labels.extend(more_labels);
+    assert!(comments.len() >= comment_sieve::calibrate::MIN_CALIBRATION_ROWS);
+    let calibrated = ClassifierParams::default()
+        .train(&comments, &labels)
+        .unwrap();
+    let raw = ClassifierParams {
+        calibration: comment_sieve::Calibration::None,
+        ..ClassifierParams::default()
+    }
+    .train(&comments, &labels)
+    .unwrap();
+    assert!(calibrated.temperature().is_some());
+    assert_eq!(raw.temperature(), None);
+    for c in &comments {
+        let (a, b) = (calibrated.classify(c), raw.classify(c));
+        assert_eq!(a.label, b.label);
+        assert_eq!(a.joint_log_likelihood, b.joint_log_likelihood);
+    }
+    let back = Classifier::from_bytes(&raw.to_bytes()).unwrap();
+    assert_eq!(back.temperature(), None);
 }
 
 #[test]
