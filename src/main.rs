@@ -19,6 +19,15 @@ use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+/// `println!` that returns the write error instead of panicking, so that a closed pipe
+/// (`comment-sieve model inspect | head`) ends the program quietly (see `main`).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($arg)*)?;
+    }};
+}
+
 const EXIT_OK: u8 = 0;
 const EXIT_SOME_FAILED: u8 = 1;
 const EXIT_ERROR: u8 = 2;
@@ -566,9 +575,9 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Classify { text, json } => {
             let verdict = load()?.classify(&Comment::new("cli", text.as_str()));
             if *json {
-                println!("{}", serde_json::to_string(&verdict)?);
+                outln!("{}", serde_json::to_string(&verdict)?);
             } else {
-                print_verdict(&verdict);
+                print_verdict(&verdict)?;
             }
             Ok(EXIT_OK)
         }
@@ -587,10 +596,10 @@ fn run(cli: Cli) -> Result<u8> {
                         item["text"] = text[e.span.clone()].into();
                     }
                 }
-                println!("{}", serde_json::to_string(&value)?);
+                outln!("{}", serde_json::to_string(&value)?);
             } else {
-                print_verdict(&verdict);
-                print_evidence(&verdict, text, shown);
+                print_verdict(&verdict)?;
+                print_evidence(&verdict, text, shown)?;
             }
             Ok(EXIT_OK)
         }
@@ -795,27 +804,32 @@ fn train_command(file_name: &str, split: &str, args: &TrainArgs) -> String {
     cmd
 }
 
-fn print_verdict(verdict: &Verdict) {
-    println!("{}", verdict.label);
+fn print_verdict(verdict: &Verdict) -> Result<()> {
+    outln!("{}", verdict.label);
     for label in Label::ALL {
-        println!(
+        outln!(
             "  {:<12} {:.4}",
             label.as_str(),
             verdict.probabilities.get(label)
         );
     }
+    Ok(())
 }
 
-fn print_evidence(verdict: &Verdict, text: &str, shown: usize) {
-    println!();
-    println!(
+fn print_evidence(verdict: &Verdict, text: &str, shown: usize) -> Result<()> {
+    outln!();
+    outln!(
         "  {:<22} {:<24} {:>9} {:>9} {:>11}",
-        "term", "in the text", "abusive", "off_topic", "substantive"
+        "term",
+        "in the text",
+        "abusive",
+        "off_topic",
+        "substantive"
     );
     for e in verdict.evidence().iter().take(shown) {
         let source: String = text[e.span.clone()].chars().take(24).collect();
         let term: String = e.term.chars().take(22).collect();
-        println!(
+        outln!(
             "  {:<22} {:<24} {:>+9.3} {:>+9.3} {:>+11.3}",
             term,
             source,
@@ -824,6 +838,7 @@ fn print_evidence(verdict: &Verdict, text: &str, shown: usize) {
             e.ratio(Label::Substantive)
         );
     }
+    Ok(())
 }
 
 /// An evaluation with the calibration of the probabilities behind it.
@@ -842,13 +857,13 @@ struct Scored<'a> {
 
 fn print_evaluation(scored: &Scored, json: bool) -> Result<()> {
     if json {
-        println!("{}", serde_json::to_string(scored)?);
+        outln!("{}", serde_json::to_string(scored)?);
     } else {
         print!("{}", scored.evaluation.report());
         let temperature = scored
             .temperature
             .map_or_else(|| "none".to_string(), |t| format!("{t:.4}"));
-        println!(
+        outln!(
             "\nECE (top-label, {} bins) {:.4}   uncalibrated {:.4}   temperature {temperature}",
             calibrate::ECE_BINS,
             scored.ece,
@@ -870,10 +885,10 @@ fn print_loso(result: &LeaveOneSourceOut, json: bool) -> Result<()> {
             result,
             mean_macro_f1_present: result.mean_macro_f1_present(),
         };
-        println!("{}", serde_json::to_string(&out)?);
+        outln!("{}", serde_json::to_string(&out)?);
         return Ok(());
     }
-    println!(
+    outln!(
         "{:<16} {:>6} {:>6} {:>9} {:>9} {:>9} {:>11} {:>7} {:>7} {:>7}",
         "held-out source",
         "n",
@@ -898,7 +913,7 @@ fn print_loso(result: &LeaveOneSourceOut, json: bool) -> Result<()> {
         let t = s
             .temperature
             .map_or_else(|| "-".to_string(), |t| format!("{t:.3}"));
-        println!(
+        outln!(
             "{:<16} {:>6} {:>6} {:>9.4} {:>9} {:>9} {:>11} {:>7.4} {:>7.4} {:>7}",
             s.source,
             s.n,
@@ -912,7 +927,7 @@ fn print_loso(result: &LeaveOneSourceOut, json: bool) -> Result<()> {
             t
         );
     }
-    println!(
+    outln!(
         "\nmean macro-F1* {:.4}   (* mean F1 over the classes present in the held-out source; \
          - = class absent)",
         result.mean_macro_f1_present()
@@ -1259,7 +1274,7 @@ fn inspect(classifier: &Classifier, json: bool) -> Result<()> {
         writeln!(out)?;
         out.flush()?;
     } else {
-        println!("{}", serde_json::to_string_pretty(&view)?);
+        outln!("{}", serde_json::to_string_pretty(&view)?);
     }
     Ok(())
 }

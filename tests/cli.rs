@@ -1127,3 +1127,20 @@ fn train_no_calibration_writes_a_model_without_temperature() {
         "{v}"
     );
 }
+
+#[test]
+fn a_closed_output_pipe_ends_quietly_without_a_panic() {
+    use std::process::Stdio;
+    let mut child = Command::new(BIN)
+        .args(["model", "inspect"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    // Close our end at once, like `| head -0`: the program's writes then fail with EPIPE.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("waits");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}
