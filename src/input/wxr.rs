@@ -63,10 +63,11 @@
 //! or one a DTD defines) is kept as written, never expanded: the comment text is HTML and the
 //! normalizer decodes HTML entities later. Comment text keeps its HTML.
 //!
-//! The input must be UTF-8, as WordPress writes it (`wxr_cdata()` converts to UTF-8 whatever
-//! the declared charset). A comment holding bytes that are not UTF-8 is reported as an error
-//! and reading goes on; such bytes elsewhere (a post title) become U+FFFD. UTF-16 input is
-//! refused with one error.
+//! WordPress writes UTF-8 (`wxr_cdata()` converts to UTF-8 whatever the declared charset).
+//! Other tools may not: UTF-16 input and input whose XML declaration names another encoding
+//! (`ISO-8859-1`, `windows-1252`, …) are decoded to UTF-8 before this reader sees them (see
+//! `encoding.rs`). A comment holding bytes that are not UTF-8 is reported as an error and
+//! reading goes on; such bytes elsewhere (a post title) become U+FFFD.
 //!
 //! # Errors and positions
 //!
