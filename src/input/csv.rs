@@ -2,6 +2,19 @@
 //!
 //! The delimiter is `,` unless the header line has tabs or semicolons and no commas. Quoted
 //! fields may span lines. Rows may be shorter than the header (missing cells are empty).
+//! Blank lines are skipped; `\n` and `\r\n` both end a row, and positions are lines of the
+//! file either way.
+//!
+//! # Bad input
+//!
+//! - A quote inside an unquoted field is text, and so is text after the closing quote of a
+//!   field on the same line (`"a" b` reads `a b`), as the `csv` crate reads them.
+//! - A quoted field that runs past its line and then never closes (the file ends first), or
+//!   closes with text after its closing quote, makes one error record for the row's first
+//!   line; the lines after it are read again as rows, so an open quote never swallows rows.
+//! - A line longer than 64 MiB (or a row over several lines longer than that) is one error
+//!   record, skipped without being held in memory; a line of only NUL bytes is one error
+//!   record; a read error (a truncated gzip or zstd file) ends the stream with one.
 
 use super::lines::{MAX_LINE, read_line_capped, unusable};
 use super::{ByteStream, ExportFields, FieldMap, Position, Record, RecordError, RecordResult};

@@ -1,4 +1,10 @@
 //! JSONL: one JSON object per line, with configurable field names.
+//!
+//! Ids and other fields given as numbers or booleans are kept as written (`1.50`, `1e3`, an
+//! integer too big for any machine type); a text that is not a string, and an id that is an
+//! array or object, make an error record naming the field. A line that is not UTF-8 or not
+//! JSON, a line of only NUL bytes and a line over 64 MiB each make one error record for their
+//! line (see `lines.rs`).
 
 use super::lines::Lines;
 use super::{ByteStream, ExportFields, FieldMap, RecordResult};

@@ -131,7 +131,7 @@ const NAMESPACES: usize = 64;
 
 /// The byte stream under quick-xml: each byte that is not UTF-8 becomes [`SUB`] and its offset
 /// is reported through [`Utf8Guard::take_invalid`]; the bytes and lines consumed are counted,
-/// for positions, byte order marks included; UTF-16 input is refused.
+/// for positions, byte order marks included.
 type Utf8Guard = Utf8Stream<WxrInput>;
 
 /// How the WXR reader's [`Utf8Guard`] treats its input.
@@ -139,8 +139,6 @@ struct WxrInput;
 
 impl StreamOptions for WxrInput {
     const REPLACEMENT: u8 = SUB;
-    const REFUSE_UTF16: Option<&'static str> =
-        Some("the input is UTF-16, which WXR readers do not support: convert it to UTF-8");
     const RECORD_INVALID: bool = true;
 }
 

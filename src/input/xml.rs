@@ -3,7 +3,7 @@
 //! loop that turns parser events into records, and small text helpers.
 //!
 //! The readers differ in what their stream does besides replacing bad bytes (skipping byte order
-//! marks, refusing UTF-16, remembering where bad bytes were, bounding token sizes): each says so
+//! marks, remembering where bad bytes were, bounding token sizes): each says so
 //! through a [`StreamOptions`] type.
 
 use super::{ByteStream, Position, RecordResult};
@@ -36,9 +36,6 @@ pub(super) trait StreamOptions {
     /// Whether leading UTF-8 byte order marks are skipped: counted in [`Utf8Stream::offset`],
     /// never handed to the parser.
     const SKIP_BOM: bool = false;
-    /// When set, input whose first chunk starts with a UTF-16 byte order mark fails with this
-    /// message, and then reads as empty.
-    const REFUSE_UTF16: Option<&'static str> = None;
     /// Whether the offsets of replaced bytes are kept, for [`Utf8Stream::take_invalid_before`].
     const RECORD_INVALID: bool = false;
     /// When set, more than this many bytes consumed without a `<` or `>` make the stream fail
@@ -165,16 +162,6 @@ impl<O: StreamOptions> Utf8Stream<O> {
                 Err(e) => return Err(e),
             }
         };
-        if let Some(message) = O::REFUSE_UTF16
-            && self.offset == 0
-            && self.filled == 0
-        {
-            let chunk = &self.buf[..n];
-            if chunk.starts_with(&[0xFF, 0xFE]) || chunk.starts_with(&[0xFE, 0xFF]) {
-                self.eof = true;
-                return Err(io::Error::new(io::ErrorKind::InvalidData, message));
-            }
-        }
         self.eof = n == 0;
         self.filled += n;
         self.check();
