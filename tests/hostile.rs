@@ -435,6 +435,19 @@ fn crlf_line_ends_keep_positions_and_texts() {
     assert_eq!(lines(&records), [Some(2), Some(4), Some(6)]);
 }
 
+#[test]
+fn csv_with_lone_carriage_returns_splits_rows_like_old_mac_spreadsheets() {
+    let data = b"id,text\r1,one\r2,\"two\rlines\"\r\r3,three\r".to_vec();
+    let records = read(data, Format::Csv);
+    assert_eq!(ok_ids(&records), ["1", "2", "3"], "{:?}", brief(&records));
+    assert_eq!(lines(&records), [Some(2), Some(3), Some(6)]);
+    let texts: Vec<String> = records
+        .iter()
+        .map(|r| r.as_ref().unwrap().comment.text.to_string())
+        .collect();
+    assert_eq!(texts, ["one", "two\rlines", "three"]);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Size
 

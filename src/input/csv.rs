@@ -2,8 +2,8 @@
 //!
 //! The delimiter is `,` unless the header line has tabs or semicolons and no commas. Quoted
 //! fields may span lines. Rows may be shorter than the header (missing cells are empty).
-//! Blank lines are skipped; `\n` and `\r\n` both end a row, and positions are lines of the
-//! file either way.
+//! Blank lines are skipped; `\n`, `\r\n` and a lone `\r` (old Mac spreadsheets) end a row,
+//! and positions are lines of the file either way.
 //!
 //! # Bad input
 //!
@@ -93,7 +93,7 @@ impl Rows {
             return None;
         }
         let mut bytes = Vec::new();
-        match read_line_capped(&mut self.stream, &mut bytes, MAX_LINE) {
+        match read_line_capped(&mut self.stream, &mut bytes, MAX_LINE, true) {
             Ok((0, _)) => None,
             Ok((n, over)) => {
                 self.number += 1;

@@ -93,6 +93,7 @@ pub(crate) fn read_line_capped(
     stream: &mut dyn BufRead,
     out: &mut Vec<u8>,
     limit: usize,
+    cr_ends_lines: bool,
 ) -> std::io::Result<(u64, bool)> {
     let mut total = 0u64;
     let mut over = false;
@@ -105,9 +106,20 @@ pub(crate) fn read_line_capped(
         if chunk.is_empty() {
             return Ok((total, over));
         }
-        let (take, done) = match memchr::memchr(b'\n', chunk) {
-            Some(i) => (i + 1, true),
-            None => (chunk.len(), false),
+        let found = if cr_ends_lines {
+            memchr::memchr2(b'\n', b'\r', chunk)
+        } else {
+            memchr::memchr(b'\n', chunk)
+        };
+        // (bytes to take, whether they end the line, whether a `\n` may still follow a `\r`)
+        let (take, done, cr_at_end) = match found {
+            Some(i) if chunk[i] == b'\n' => (i + 1, true, false),
+            Some(i) => match chunk.get(i + 1) {
+                Some(b'\n') => (i + 2, true, false),
+                Some(_) => (i + 1, true, false),
+                None => (i + 1, true, true),
+            },
+            None => (chunk.len(), false, false),
         };
         let room = limit.saturating_sub(out.len());
         if take > room {
@@ -118,6 +130,23 @@ pub(crate) fn read_line_capped(
         }
         stream.consume(take);
         total += take as u64;
+        if cr_at_end {
+            // The `\r` was the last byte buffered: a `\r\n` line end may straddle the buffer.
+            let next = loop {
+                match stream.fill_buf() {
+                    Ok(chunk) => break chunk.first().copied(),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                }
+            };
+            if next == Some(b'\n') {
+                if !over && out.len() < limit {
+                    out.push(b'\n');
+                }
+                stream.consume(1);
+                total += 1;
+            }
+        }
         if done {
             return Ok((total, over));
         }
@@ -138,7 +167,7 @@ impl Iterator for Lines {
         while !self.done {
             let mut bytes = Vec::new();
             let start = self.byte;
-            match read_line_capped(&mut self.stream, &mut bytes, MAX_LINE) {
+            match read_line_capped(&mut self.stream, &mut bytes, MAX_LINE, false) {
                 Ok((0, _)) => self.done = true,
                 Ok((n, over)) => {
                     self.number += 1;
@@ -187,5 +216,45 @@ impl Iterator for Lines {
             }
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::BufReader;
+
+    /// Lines of `data` read through a buffer of `capacity` bytes.
+    fn split(data: &[u8], capacity: usize, cr_ends_lines: bool) -> Vec<Vec<u8>> {
+        let mut stream = BufReader::with_capacity(capacity, data);
+        let mut lines = Vec::new();
+        loop {
+            let mut line = Vec::new();
+            let (len, over) = read_line_capped(&mut stream, &mut line, 1 << 20, cr_ends_lines)
+                .expect("reads from memory");
+            if len == 0 {
+                return lines;
+            }
+            assert!(!over);
+            assert_eq!(len as usize, line.len());
+            lines.push(line);
+        }
+    }
+
+    #[test]
+    fn line_ends_are_found_whatever_the_buffer_size() {
+        let data = b"a\r\nbb\rccc\n\r\nd";
+        for capacity in 1..=data.len() + 1 {
+            assert_eq!(
+                split(data, capacity, true),
+                [&b"a\r\n"[..], b"bb\r", b"ccc\n", b"\r\n", b"d"],
+                "capacity {capacity}"
+            );
+            assert_eq!(
+                split(data, capacity, false),
+                [&b"a\r\n"[..], b"bb\rccc\n", b"\r\n", b"d"],
+                "capacity {capacity}"
+            );
+        }
     }
 }
