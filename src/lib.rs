@@ -34,6 +34,7 @@
 pub mod batch;
 mod classifier;
 mod comment;
+pub mod context;
 pub mod corpus;
 mod eval;
 mod evasion;
@@ -54,6 +55,7 @@ mod vectorize;
 
 pub use classifier::{Classifier, ClassifierParams, Probabilities, TrainError, Verdict};
 pub use comment::{Comment, Post};
+pub use context::{ContextError, ContextFeatures, ContextKind, ContextParams, ContextScoring};
 pub use eval::{ClassScores, Evaluation, LengthMismatch};
 pub use evasion::fold_evasions;
 pub use explain::Evidence;

@@ -9,9 +9,9 @@ use comment_sieve::input::{
     ExportField, ExportFields, FieldMap, Format, InputOptions, Position, Skip,
 };
 use comment_sieve::{
-    ClassPriors, Classifier, ClassifierParams, Comment, Evaluation, Label, ModelInfo,
-    NaiveBayesKind, NormalizerConfig, Probabilities, TermWeight, VectorizerConfig, Verdict,
-    cross_validate, tune_class_offsets,
+    ClassPriors, Classifier, ClassifierParams, Comment, ContextScoring, Evaluation, Label,
+    ModelInfo, NaiveBayesKind, NormalizerConfig, Probabilities, TermWeight, VectorizerConfig,
+    Verdict, cross_validate, tune_class_offsets,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -133,6 +133,10 @@ enum Command {
         /// Print one JSON object instead of a table.
         #[arg(long)]
         json: bool,
+        /// Also score the rows whose comment has a post id on their own (every row is still
+        /// classified, so thread contexts see all of them).
+        #[arg(long)]
+        post_subset: bool,
         #[command(flatten)]
         labels: LabelArgs,
     },
@@ -168,6 +172,9 @@ enum Command {
         /// Also search per-class offsets (prior weights) that maximize out-of-fold macro-F1.
         #[arg(long)]
         tune_offsets: bool,
+        /// Also score the out-of-fold predictions of rows whose comment has a post id.
+        #[arg(long)]
+        post_subset: bool,
         #[command(flatten)]
         params: TrainArgs,
         #[command(flatten)]
@@ -435,6 +442,32 @@ struct TrainArgs {
     /// Fixed class prior weights `abusive,off_topic,substantive` (overrides --priors).
     #[arg(long, value_delimiter = ',', value_name = "A,O,S")]
     prior_weights: Option<Vec<f64>>,
+    /// Context similarity buckets per kind (0 = no post-aware features).
+    #[arg(long)]
+    context_buckets: Option<u8>,
+    /// Weight of a context token in a comment's row.
+    #[arg(long)]
+    context_weight: Option<f64>,
+    /// Which contexts to use: any of post, parent, thread.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "KINDS")]
+    context_kinds: Option<Vec<ContextKindArg>>,
+    /// How context tokens are scored: conditional on the context being there, or as
+    /// multinomial terms.
+    #[arg(long, value_enum)]
+    context_scoring: Option<ContextScoringArg>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ContextScoringArg {
+    Conditional,
+    Multinomial,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ContextKindArg {
+    Post,
+    Parent,
+    Thread,
 }
 
 impl TrainArgs {
@@ -485,6 +518,23 @@ impl TrainArgs {
                 bail!("--prior-weights takes three numbers: abusive,off_topic,substantive");
             };
             p.priors = ClassPriors::Fixed([a, o, s]);
+        }
+        if let Some(b) = self.context_buckets {
+            p.context.buckets = b;
+        }
+        if let Some(w) = self.context_weight {
+            p.context.weight = w;
+        }
+        if let Some(scoring) = self.context_scoring {
+            p.context.scoring = match scoring {
+                ContextScoringArg::Conditional => ContextScoring::Conditional,
+                ContextScoringArg::Multinomial => ContextScoring::Multinomial,
+            };
+        }
+        if let Some(kinds) = &self.context_kinds {
+            p.context.post = kinds.contains(&ContextKindArg::Post);
+            p.context.parent = kinds.contains(&ContextKindArg::Parent);
+            p.context.thread = kinds.contains(&ContextKindArg::Thread);
         }
         Ok(p)
     }
@@ -585,6 +635,7 @@ fn run(cli: Cli) -> Result<u8> {
             data,
             split,
             json,
+            post_subset,
             labels,
         } => {
             let classifier = load()?;
@@ -598,6 +649,9 @@ fn run(cli: Cli) -> Result<u8> {
                 .collect();
             let evaluation = Evaluation::new(&truth, &predicted)?;
             print_evaluation(&evaluation, *json)?;
+            if *post_subset {
+                print_post_subset(&comments, &truth, &predicted, *json)?;
+            }
             Ok(EXIT_OK)
         }
         Command::Train {
@@ -636,6 +690,7 @@ fn run(cli: Cli) -> Result<u8> {
             folds,
             json,
             tune_offsets,
+            post_subset,
             params,
             labels,
         } => {
@@ -649,6 +704,15 @@ fn run(cli: Cli) -> Result<u8> {
             }
             let cv = cross_validate(&params.params()?, &rows, *folds)?;
             print_evaluation(&cv.evaluation, *json)?;
+            if *post_subset {
+                let comments: Vec<Comment> = rows.iter().map(|(c, _)| c.clone()).collect();
+                let predicted: Vec<Label> = cv
+                    .joint_log_likelihoods
+                    .iter()
+                    .map(|j| Verdict::from_joint_log_likelihood(*j).label)
+                    .collect();
+                print_post_subset(&comments, &cv.truth, &predicted, *json)?;
+            }
             if *tune_offsets {
                 let (offsets, f1) = tune_class_offsets(&cv.joint_log_likelihoods, &cv.truth);
                 let weights: Vec<String> =
@@ -722,6 +786,35 @@ fn train_command(file_name: &str, split: &str, args: &TrainArgs) -> String {
             .as_ref()
             .map(|w| w.iter().map(f64::to_string).collect::<Vec<_>>().join(",")),
     );
+    add(
+        "context-buckets",
+        args.context_buckets.map(|v| v.to_string()),
+    );
+    add("context-weight", args.context_weight.map(|v| v.to_string()));
+    add(
+        "context-scoring",
+        args.context_scoring.map(|s| {
+            match s {
+                ContextScoringArg::Conditional => "conditional",
+                ContextScoringArg::Multinomial => "multinomial",
+            }
+            .to_string()
+        }),
+    );
+    add(
+        "context-kinds",
+        args.context_kinds.as_ref().map(|kinds| {
+            kinds
+                .iter()
+                .map(|k| match k {
+                    ContextKindArg::Post => "post",
+                    ContextKindArg::Parent => "parent",
+                    ContextKindArg::Thread => "thread",
+                })
+                .collect::<Vec<_>>()
+                .join(",")
+        }),
+    );
     cmd
 }
 
@@ -754,6 +847,31 @@ fn print_evidence(verdict: &Verdict, text: &str, shown: usize) {
             e.ratio(Label::Substantive)
         );
     }
+}
+
+/// The evaluation of the rows whose comment has a post id.
+fn print_post_subset(
+    comments: &[Comment],
+    truth: &[Label],
+    predicted: &[Label],
+    json: bool,
+) -> Result<()> {
+    let keep: Vec<usize> = (0..comments.len())
+        .filter(|&i| comments[i].post_id().is_some())
+        .collect();
+    if keep.is_empty() {
+        bail!("no row has a post id");
+    }
+    let t: Vec<Label> = keep.iter().map(|&i| truth[i]).collect();
+    let p: Vec<Label> = keep.iter().map(|&i| predicted[i]).collect();
+    if !json {
+        println!(
+            "\nrows with a post id ({} of {}):",
+            keep.len(),
+            comments.len()
+        );
+    }
+    print_evaluation(&Evaluation::new(&t, &p)?, json)
 }
 
 fn print_evaluation(evaluation: &Evaluation, json: bool) -> Result<()> {

@@ -593,7 +593,9 @@ mod tests {
         let mut folded = String::new();
         fold_unicode(text, &mut folded);
         let mut out = String::new();
-        folded.split(char::is_whitespace).for_each(|c| n.emit(c, &mut out));
+        folded
+            .split(char::is_whitespace)
+            .for_each(|c| n.emit(c, &mut out));
         out
     }
 
