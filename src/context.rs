@@ -248,6 +248,11 @@ impl ContextFeatures {
         Self::new(params.weight, params.scoring, edges)
     }
 
+    /// Checks a decoded value as [`ContextFeatures::new`] does.
+    pub(crate) fn validated(self) -> Result<Self, ContextError> {
+        Self::new(self.weight, self.scoring, self.edges)
+    }
+
     /// How tokens are scored.
     pub fn scoring(&self) -> ContextScoring {
         self.scoring

@@ -129,6 +129,9 @@ impl Default for LabeledOptions {
 pub struct Labeled {
     /// Comments with their labels, in input order.
     pub rows: Vec<(Comment<'static>, Label)>,
+    /// The source of each row (the field named by [`crate::input::FieldMap::source`], `source`
+    /// by default), parallel to `rows`; `None` where a row has none.
+    pub sources: Vec<Option<String>>,
     /// Comments whose export value was absent or not in the label map.
     pub unlabeled: u64,
     /// Comments deleted upstream (no text to learn from).
@@ -199,6 +202,7 @@ pub fn read_labeled_with(path: &Path, options: &LabeledOptions) -> Result<Labele
             }
         };
         out.rows.push((record.comment, label));
+        out.sources.push(record.export.source);
     }
     Ok(out)
 }

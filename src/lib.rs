@@ -32,6 +32,7 @@
 #![warn(missing_docs)]
 
 pub mod batch;
+pub mod calibrate;
 mod classifier;
 mod comment;
 pub mod context;
@@ -50,9 +51,10 @@ mod scoring;
 mod shared;
 mod terms;
 mod tokenize;
-mod validate;
+pub mod validate;
 mod vectorize;
 
+pub use calibrate::Calibration;
 pub use classifier::{Classifier, ClassifierParams, Probabilities, TrainError, Verdict};
 pub use comment::{Comment, Post};
 pub use context::{ContextError, ContextFeatures, ContextKind, ContextParams, ContextScoring};
@@ -73,7 +75,10 @@ pub use policy::{
 pub use shared::SharedClassifier;
 pub use terms::{EmptyTerm, TermList};
 pub use tokenize::{Tokenizer, Tokens};
-pub use validate::{CrossValidation, cross_validate, tune_class_offsets};
+pub use validate::{
+    CrossValidation, LeaveOneSourceOut, SourceScores, ValidationError, cross_validate,
+    leave_one_source_out, tune_class_offsets,
+};
 pub use vectorize::{
     InvalidVocabulary, TermWeight, VectorScratch, Vectorizer, VectorizerConfig, VectorizerError,
     Vocabulary, VocabularyParams,

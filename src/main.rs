@@ -9,15 +9,25 @@ use comment_sieve::input::{
     ExportField, ExportFields, FieldMap, Format, InputOptions, Position, Skip,
 };
 use comment_sieve::{
-    ClassPriors, Classifier, ClassifierParams, Comment, ContextScoring, Evaluation, Label,
-    ModelInfo, NaiveBayesKind, NormalizerConfig, Probabilities, TermWeight, VectorizerConfig,
-    Verdict, cross_validate, tune_class_offsets,
+    Calibration, ClassPriors, Classifier, ClassifierParams, Comment, ContextScoring, Evaluation,
+    Label, LeaveOneSourceOut, ModelInfo, NaiveBayesKind, NormalizerConfig, Probabilities,
+    TermWeight, VectorizerConfig, Verdict, calibrate, cross_validate, leave_one_source_out,
+    tune_class_offsets,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+/// `println!` that returns the write error instead of panicking, so that a closed pipe
+/// (`comment-sieve model inspect | head`) ends the program quietly (see `main`).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($arg)*)?;
+    }};
+}
 
 const EXIT_OK: u8 = 0;
 const EXIT_SOME_FAILED: u8 = 1;
@@ -122,7 +132,8 @@ enum Command {
         #[command(flatten)]
         fields: FieldArgs,
     },
-    /// Evaluate a model on labeled rows: precision, recall, F1, macro-F1, confusion.
+    /// Evaluate a model on labeled rows: precision, recall, F1, macro-F1, confusion, and the
+    /// expected calibration error (top-label, 15 bins) of its probabilities and of the raw ones.
     #[command(after_help = LABEL_EXAMPLES)]
     Eval {
         /// Labeled file: JSONL or CSV with a `label` field, or any export with --label-from.
@@ -156,7 +167,12 @@ enum Command {
         #[command(flatten)]
         labels: LabelArgs,
     },
-    /// Grouped k-fold cross-validation of training settings on labeled rows.
+    /// Grouped k-fold cross-validation of training settings on labeled rows, or with
+    /// --leave-one-source-out, one round per source: train on the others, test on it.
+    ///
+    /// Reports out-of-fold scores and the expected calibration error of the out-of-fold
+    /// probabilities (each fold's model fits its own temperature on its own training rows,
+    /// unless --no-calibration) and of the raw ones.
     Cv {
         /// Labeled file: JSONL or CSV with a `label` field, or any export with --label-from.
         data: PathBuf,
@@ -170,11 +186,18 @@ enum Command {
         #[arg(long)]
         json: bool,
         /// Also search per-class offsets (prior weights) that maximize out-of-fold macro-F1.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "leave_one_source_out")]
         tune_offsets: bool,
         /// Also score the out-of-fold predictions of rows whose comment has a post id.
         #[arg(long)]
         post_subset: bool,
+        /// Hold out each source in turn instead of k folds; report per source, with macro-F1
+        /// over the classes the source has.
+        #[arg(long)]
+        leave_one_source_out: bool,
+        /// JSONL field / CSV column holding the source of a row (for --leave-one-source-out).
+        #[arg(long, default_value = "source", value_name = "NAME")]
+        source_field: String,
         #[command(flatten)]
         params: TrainArgs,
         #[command(flatten)]
@@ -370,7 +393,21 @@ impl LabelArgs {
 
     /// Reads the labeled rows, saying on stderr how many were left out.
     fn read(&self, data: &Path, split: &str) -> Result<Vec<(Comment<'static>, Label)>> {
-        let labeled = read_labeled_with(data, &self.options(split)?)?;
+        Ok(self.read_with_sources(data, split, None)?.rows)
+    }
+
+    /// Like `read`, keeping each row's source, taken from `source_field` when given.
+    fn read_with_sources(
+        &self,
+        data: &Path,
+        split: &str,
+        source_field: Option<&str>,
+    ) -> Result<comment_sieve::corpus::Labeled> {
+        let mut options = self.options(split)?;
+        if let Some(field) = source_field {
+            options.input.fields.source = field.to_owned();
+        }
+        let labeled = read_labeled_with(data, &options)?;
         if labeled.unlabeled > 0 || labeled.skipped > 0 {
             eprintln!(
                 "comment-sieve: left out {} comments without a mapped label and {} deleted upstream",
@@ -383,7 +420,7 @@ impl LabelArgs {
                 data.display()
             );
         }
-        Ok(labeled.rows)
+        Ok(labeled)
     }
 }
 
@@ -442,6 +479,10 @@ struct TrainArgs {
     /// Fixed class prior weights `abusive,off_topic,substantive` (overrides --priors).
     #[arg(long, value_delimiter = ',', value_name = "A,O,S")]
     prior_weights: Option<Vec<f64>>,
+    /// Keep the raw naive Bayes probabilities: no temperature scaling fitted on out-of-fold
+    /// predictions of the training rows.
+    #[arg(long)]
+    no_calibration: bool,
     /// Context similarity buckets per kind (0 = no post-aware features).
     #[arg(long)]
     context_buckets: Option<u8>,
@@ -519,6 +560,9 @@ impl TrainArgs {
             };
             p.priors = ClassPriors::Fixed([a, o, s]);
         }
+        if self.no_calibration {
+            p.calibration = Calibration::None;
+        }
         if let Some(b) = self.context_buckets {
             p.context.buckets = b;
         }
@@ -582,9 +626,9 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Classify { text, json } => {
             let verdict = load()?.classify(&Comment::new("cli", text.as_str()));
             if *json {
-                println!("{}", serde_json::to_string(&verdict)?);
+                outln!("{}", serde_json::to_string(&verdict)?);
             } else {
-                print_verdict(&verdict);
+                print_verdict(&verdict)?;
             }
             Ok(EXIT_OK)
         }
@@ -603,10 +647,10 @@ fn run(cli: Cli) -> Result<u8> {
                         item["text"] = text[e.span.clone()].into();
                     }
                 }
-                println!("{}", serde_json::to_string(&value)?);
+                outln!("{}", serde_json::to_string(&value)?);
             } else {
-                print_verdict(&verdict);
-                print_evidence(&verdict, text, shown);
+                print_verdict(&verdict)?;
+                print_evidence(&verdict, text, shown)?;
             }
             Ok(EXIT_OK)
         }
@@ -642,13 +686,26 @@ fn run(cli: Cli) -> Result<u8> {
             let rows = labels.read(data, split)?;
             let comments: Vec<Comment> = rows.iter().map(|(c, _)| c.clone()).collect();
             let truth: Vec<Label> = rows.iter().map(|(_, l)| *l).collect();
-            let predicted: Vec<Label> = classifier
-                .classify_batch(&comments)
-                .into_iter()
-                .map(|v| v.label)
+            let verdicts = classifier.classify_batch(&comments);
+            let predicted: Vec<Label> = verdicts.iter().map(|v| v.label).collect();
+            let probabilities: Vec<[f64; Label::COUNT]> = verdicts
+                .iter()
+                .map(|v| v.probabilities.to_array())
+                .collect();
+            let raw: Vec<[f64; Label::COUNT]> = verdicts
+                .iter()
+                .map(|v| calibrate::probabilities_at(&v.joint_log_likelihood, None))
                 .collect();
             let evaluation = Evaluation::new(&truth, &predicted)?;
-            print_evaluation(&evaluation, *json)?;
+            print_evaluation(
+                &Scored {
+                    evaluation: &evaluation,
+                    ece: calibrate::expected_calibration_error(&probabilities, &truth),
+                    ece_uncalibrated: calibrate::expected_calibration_error(&raw, &truth),
+                    temperature: classifier.temperature(),
+                },
+                *json,
+            )?;
             if *post_subset {
                 print_post_subset(&comments, &truth, &predicted, *json)?;
             }
@@ -691,9 +748,21 @@ fn run(cli: Cli) -> Result<u8> {
             json,
             tune_offsets,
             post_subset,
+            leave_one_source_out: loso,
+            source_field,
             params,
             labels,
         } => {
+            if *loso {
+                let labeled = labels.read_with_sources(data, split, Some(source_field))?;
+                let result =
+                    leave_one_source_out(&params.params()?, &labeled.rows, &labeled.sources)
+                        .with_context(|| {
+                            format!("leave-one-source-out on field `{source_field}`")
+                        })?;
+                print_loso(&result, *json)?;
+                return Ok(EXIT_OK);
+            }
             let rows = labels.read(data, split)?;
             if rows.len() < *folds {
                 bail!(
@@ -703,7 +772,15 @@ fn run(cli: Cli) -> Result<u8> {
                 );
             }
             let cv = cross_validate(&params.params()?, &rows, *folds)?;
-            print_evaluation(&cv.evaluation, *json)?;
+            print_evaluation(
+                &Scored {
+                    evaluation: &cv.evaluation,
+                    ece: cv.ece(),
+                    ece_uncalibrated: cv.ece_uncalibrated(),
+                    temperature: None,
+                },
+                *json,
+            )?;
             if *post_subset {
                 let comments: Vec<Comment> = rows.iter().map(|(c, _)| c.clone()).collect();
                 let predicted: Vec<Label> = cv
@@ -815,30 +892,38 @@ fn train_command(file_name: &str, split: &str, args: &TrainArgs) -> String {
                 .join(",")
         }),
     );
+    if args.no_calibration {
+        cmd.push_str(" --no-calibration");
+    }
     cmd
 }
 
-fn print_verdict(verdict: &Verdict) {
-    println!("{}", verdict.label);
+fn print_verdict(verdict: &Verdict) -> Result<()> {
+    outln!("{}", verdict.label);
     for label in Label::ALL {
-        println!(
+        outln!(
             "  {:<12} {:.4}",
             label.as_str(),
             verdict.probabilities.get(label)
         );
     }
+    Ok(())
 }
 
-fn print_evidence(verdict: &Verdict, text: &str, shown: usize) {
-    println!();
-    println!(
+fn print_evidence(verdict: &Verdict, text: &str, shown: usize) -> Result<()> {
+    outln!();
+    outln!(
         "  {:<22} {:<24} {:>9} {:>9} {:>11}",
-        "term", "in the text", "abusive", "off_topic", "substantive"
+        "term",
+        "in the text",
+        "abusive",
+        "off_topic",
+        "substantive"
     );
     for e in verdict.evidence().iter().take(shown) {
         let source: String = text[e.span.clone()].chars().take(24).collect();
         let term: String = e.term.chars().take(22).collect();
-        println!(
+        outln!(
             "  {:<22} {:<24} {:>+9.3} {:>+9.3} {:>+11.3}",
             term,
             source,
@@ -847,6 +932,7 @@ fn print_evidence(verdict: &Verdict, text: &str, shown: usize) {
             e.ratio(Label::Substantive)
         );
     }
+    Ok(())
 }
 
 /// The evaluation of the rows whose comment has a post id.
@@ -871,15 +957,106 @@ fn print_post_subset(
             comments.len()
         );
     }
-    print_evaluation(&Evaluation::new(&t, &p)?, json)
-}
-
-fn print_evaluation(evaluation: &Evaluation, json: bool) -> Result<()> {
+    let evaluation = Evaluation::new(&t, &p)?;
     if json {
-        println!("{}", serde_json::to_string(evaluation)?);
+        outln!("{}", serde_json::to_string(&evaluation)?);
     } else {
         print!("{}", evaluation.report());
     }
+    Ok(())
+}
+
+/// An evaluation with the calibration of the probabilities behind it.
+#[derive(Serialize)]
+struct Scored<'a> {
+    #[serde(flatten)]
+    evaluation: &'a Evaluation,
+    /// Top-label expected calibration error (15 bins) of the probabilities.
+    ece: f64,
+    /// The same for the raw softmax of the joint log-likelihoods.
+    ece_uncalibrated: f64,
+    /// The model's temperature, if it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f64>,
+}
+
+fn print_evaluation(scored: &Scored, json: bool) -> Result<()> {
+    if json {
+        outln!("{}", serde_json::to_string(scored)?);
+    } else {
+        print!("{}", scored.evaluation.report());
+        let temperature = scored
+            .temperature
+            .map_or_else(|| "none".to_string(), |t| format!("{t:.4}"));
+        outln!(
+            "\nECE (top-label, {} bins) {:.4}   uncalibrated {:.4}   temperature {temperature}",
+            calibrate::ECE_BINS,
+            scored.ece,
+            scored.ece_uncalibrated
+        );
+    }
+    Ok(())
+}
+
+fn print_loso(result: &LeaveOneSourceOut, json: bool) -> Result<()> {
+    if json {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            #[serde(flatten)]
+            result: &'a LeaveOneSourceOut,
+            mean_macro_f1_present: f64,
+        }
+        let out = Out {
+            result,
+            mean_macro_f1_present: result.mean_macro_f1_present(),
+        };
+        outln!("{}", serde_json::to_string(&out)?);
+        return Ok(());
+    }
+    outln!(
+        "{:<16} {:>6} {:>6} {:>9} {:>9} {:>9} {:>11} {:>7} {:>7} {:>7}",
+        "held-out source",
+        "n",
+        "train",
+        "macro-F1*",
+        "abusive",
+        "off_topic",
+        "substantive",
+        "ECE",
+        "ECE raw",
+        "T"
+    );
+    for s in &result.sources {
+        let f1 = |label: Label| {
+            let c = &s.evaluation.per_class[&label];
+            if c.support > 0 {
+                format!("{:.4}", c.f1)
+            } else {
+                "-".to_string()
+            }
+        };
+        let t = s
+            .temperature
+            .map_or_else(|| "-".to_string(), |t| format!("{t:.3}"));
+        outln!(
+            "{:<16} {:>6} {:>6} {:>9.4} {:>9} {:>9} {:>11} {:>7.4} {:>7.4} {:>7}",
+            s.source,
+            s.n,
+            s.train_rows,
+            s.macro_f1_present,
+            f1(Label::Abusive),
+            f1(Label::OffTopic),
+            f1(Label::Substantive),
+            s.ece,
+            s.ece_uncalibrated,
+            t
+        );
+    }
+    outln!(
+        "\nmean macro-F1* {:.4}   (* mean F1 over the classes present in the held-out source; \
+         - = class absent)",
+        result.mean_macro_f1_present()
+    );
     Ok(())
 }
 
@@ -1167,6 +1344,9 @@ fn summary_line(s: &Summary) -> String {
 struct Inspection<'a> {
     format_version: u16,
     info: &'a ModelInfo,
+    temperature: Option<f64>,
+    /// Post-aware context features: token weight, scoring, bucket edges per kind.
+    context: &'a comment_sieve::ContextFeatures,
     normalizer: NormalizerConfig,
     vectorizer: &'a VectorizerConfig,
     alpha: f64,
@@ -1192,6 +1372,8 @@ fn inspect(classifier: &Classifier, json: bool) -> Result<()> {
     let mut view = Inspection {
         format_version: comment_sieve::model_file::FORMAT_VERSION,
         info: classifier.info(),
+        temperature: classifier.temperature(),
+        context: classifier.context(),
         normalizer: classifier.normalizer().config(),
         vectorizer: v.config(),
         alpha: m.hyper_params().alpha(),
@@ -1220,7 +1402,7 @@ fn inspect(classifier: &Classifier, json: bool) -> Result<()> {
         writeln!(out)?;
         out.flush()?;
     } else {
-        println!("{}", serde_json::to_string_pretty(&view)?);
+        outln!("{}", serde_json::to_string_pretty(&view)?);
     }
     Ok(())
 }

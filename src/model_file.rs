@@ -5,16 +5,27 @@
 //! | bytes | content |
 //! |---|---|
 //! | 0..8 | magic `CSIEVEMD` |
-//! | 8..10 | format version (currently 1) |
+//! | 8..10 | format version (currently 3; versions 1 and 2 are still read) |
 //! | 10..12 | reserved, 0 |
 //! | 12..20 | body length in bytes |
 //! | 20..24 | CRC-32 of the body |
 //! | 24.. | body: [postcard](https://docs.rs/postcard) encoding of configs, vocabulary and counts |
 //!
+//! Version 2 appends to the version-1 body the postcard encoding of an `Option<f64>`: the
+//! temperature of the probabilities (see [`crate::calibrate`]), `None` for an uncalibrated
+//! model. A version-1 file loads as uncalibrated. The body length and checksum cover both parts.
+//!
+//! Version 3 appends to the version-2 body the postcard encoding of the model's
+//! [`ContextFeatures`]: the context token weight, how tokens are scored, and the bucket edges
+//! of each active context kind (see [`crate::context`]); the model then has one column per
+//! vocabulary term followed by one per context bucket. Version-1 and version-2 files load
+//! without context features.
+//!
 //! A file is refused, with the reason, if its magic, version, length or checksum is wrong, or if
 //! its body does not decode into a consistent model.
 
 use crate::classifier::Classifier;
+use crate::context::ContextFeatures;
 use crate::label::Label;
 use crate::model::{NaiveBayes, NaiveBayesValidParams};
 use crate::normalize::{Normalizer, NormalizerConfig};
@@ -25,8 +36,10 @@ use std::path::{Path, PathBuf};
 
 /// The first eight bytes of every model file.
 pub const MAGIC: [u8; 8] = *b"CSIEVEMD";
-/// The model-file format version this build reads and writes.
-pub const FORMAT_VERSION: u16 = 1;
+/// The model-file format version this build writes, and the newest it reads.
+pub const FORMAT_VERSION: u16 = 3;
+/// The oldest model-file format version this build reads.
+pub const OLDEST_FORMAT_VERSION: u16 = 1;
 const HEADER_LEN: usize = 24;
 /// Largest body accepted, so a corrupt length can't trigger a huge allocation.
 pub const MAX_BODY_LEN: u64 = 1 << 30;
@@ -58,12 +71,12 @@ pub enum ModelError {
     BadMagic,
     /// Written by an incompatible version.
     #[error(
-        "model file format version {found} is not supported (this build reads version {supported})"
+        "model file format version {found} is not supported (this build reads versions {OLDEST_FORMAT_VERSION} to {supported})"
     )]
     UnsupportedVersion {
         /// Version in the file.
         found: u16,
-        /// Version this build reads.
+        /// Newest version this build reads.
         supported: u16,
     },
     /// Shorter than its header says.
@@ -131,7 +144,11 @@ pub(crate) fn encode(classifier: &Classifier) -> Vec<u8> {
         feature_counts: model.feature_counts().to_vec(),
     };
     // Serializing plain data into a Vec cannot fail.
-    let body = postcard::to_stdvec(&body).unwrap_or_default();
+    let mut body = postcard::to_stdvec(&body).unwrap_or_default();
+    let temperature = postcard::to_stdvec(&classifier.temperature()).unwrap_or_default();
+    body.extend_from_slice(&temperature);
+    let context = postcard::to_stdvec(classifier.context()).unwrap_or_default();
+    body.extend_from_slice(&context);
     let mut out = Vec::with_capacity(HEADER_LEN + body.len());
     out.extend_from_slice(&MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
@@ -155,7 +172,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Classifier, ModelError> {
     }
     let u16_at = |i: usize| u16::from_le_bytes([bytes[i], bytes[i + 1]]);
     let version = u16_at(8);
-    if version != FORMAT_VERSION {
+    if !(OLDEST_FORMAT_VERSION..=FORMAT_VERSION).contains(&version) {
         return Err(ModelError::UnsupportedVersion {
             found: version,
             supported: FORMAT_VERSION,
@@ -188,7 +205,27 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Classifier, ModelError> {
             found: found_crc,
         });
     }
-    let body: Body = postcard::from_bytes(body)?;
+    let (body, rest) = postcard::take_from_bytes::<Body>(body)?;
+    let (temperature, rest) = if version == 1 {
+        (None, rest)
+    } else {
+        postcard::take_from_bytes::<Option<f64>>(rest)?
+    };
+    let (context, rest) = if version <= 2 {
+        (ContextFeatures::default(), rest)
+    } else {
+        let (context, rest) = postcard::take_from_bytes::<ContextFeatures>(rest)?;
+        let context = context
+            .validated()
+            .map_err(|e| ModelError::Invalid(e.to_string()))?;
+        (context, rest)
+    };
+    if !rest.is_empty() {
+        return Err(ModelError::Invalid(format!(
+            "{} unexpected bytes at the end of the body",
+            rest.len()
+        )));
+    }
     if body.labels != label_names() {
         return Err(ModelError::Invalid(format!(
             "labels {:?} differ from {:?}",
@@ -203,11 +240,12 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Classifier, ModelError> {
             .kind(body.naive_bayes.kind()),
     )
     .map_err(|e| ModelError::Invalid(e.to_string()))?;
-    if body.feature_counts.len() != body.terms.len() {
+    if body.feature_counts.len() != body.terms.len() + context.n_columns() {
         return Err(ModelError::Invalid(format!(
-            "{} feature counts for {} terms",
+            "{} feature counts for {} terms and {} context columns",
             body.feature_counts.len(),
-            body.terms.len()
+            body.terms.len(),
+            context.n_columns()
         )));
     }
     // Every sum the model forms (per class, per feature across classes, over everything) must
@@ -230,12 +268,14 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Classifier, ModelError> {
     )
     .map_err(|e| ModelError::Invalid(e.to_string()))?;
     let model = NaiveBayes::from_counts(params, body.class_documents, body.feature_counts);
-    Classifier::from_parts(
+    Classifier::from_parts_with_context(
         Normalizer::new(body.normalizer),
         vectorizer,
         model,
+        context,
         body.info,
-    )
+    )?
+    .with_temperature(temperature)
 }
 
 /// Reads and decodes a model file.

@@ -115,25 +115,40 @@ fn is_word_at(text: &str, i: usize) -> bool {
     }
 }
 
+/// Byte classes for the tokenizer's inner loops: ASCII word bytes, ASCII separators (the
+/// joiners `'` and `*` among them), and bytes of non-ASCII characters.
+const WORD: u8 = 0;
+const SEPARATOR: u8 = 1;
+const NON_ASCII: u8 = 2;
+const BYTE_CLASS: [u8; 256] = {
+    let mut table = [NON_ASCII; 256];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = if ASCII_WORD[b] { WORD } else { SEPARATOR };
+        b += 1;
+    }
+    table
+};
+
 impl<'t> Iterator for Tokens<'t> {
     type Item = &'t str;
 
+    #[inline]
     fn next(&mut self) -> Option<&'t str> {
         let text = self.text;
         let bytes = text.as_bytes();
         let mut i = self.pos;
         // Skip separators up to a word, or return a standalone character.
         loop {
+            while i < bytes.len() && BYTE_CLASS[usize::from(bytes[i])] == SEPARATOR {
+                i += 1;
+            }
             let Some(&b) = bytes.get(i) else {
                 self.pos = bytes.len();
                 return None;
             };
-            if b < 0x80 {
-                if ASCII_WORD[usize::from(b)] {
-                    break;
-                }
-                i += 1;
-                continue;
+            if BYTE_CLASS[usize::from(b)] == WORD {
+                break;
             }
             let Some((c, len)) = char_at(text, i) else {
                 self.pos = bytes.len();
@@ -149,13 +164,13 @@ impl<'t> Iterator for Tokens<'t> {
             }
         }
         let start = i;
-        // Scan the word: ASCII runs byte by byte, other characters by class.
-        while let Some(&b) = bytes.get(i) {
+        // Scan the word: ASCII word bytes in a tight loop, the rest one character at a time.
+        loop {
+            while i < bytes.len() && BYTE_CLASS[usize::from(bytes[i])] == WORD {
+                i += 1;
+            }
+            let Some(&b) = bytes.get(i) else { break };
             if b < 0x80 {
-                if ASCII_WORD[usize::from(b)] {
-                    i += 1;
-                    continue;
-                }
                 // An apostrophe, or a run of censoring stars, between two word characters
                 // stays inside the word: `don't`, `f*ck`, `f**k`.
                 let joiner_len = match b {

@@ -218,7 +218,11 @@ fn classify_json_is_a_full_verdict() {
     assert_eq!(jll.len(), 3);
     let jll: Vec<f64> = jll.iter().map(|x| x.as_f64().unwrap()).collect();
     assert!(jll.iter().all(|x| x.is_finite()));
-    // The probabilities are the softmax of the joint log-likelihoods.
+    // The probabilities are the softmax of the joint log-likelihoods over the model's
+    // temperature.
+    let inspect: Value = serde_json::from_str(&stdout(&run(&["model", "inspect"]))).unwrap();
+    let t = inspect["temperature"].as_f64().unwrap_or(1.0);
+    let jll: Vec<f64> = jll.iter().map(|x| x / t).collect();
     let max = jll.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let z: f64 = jll.iter().map(|x| (x - max).exp()).sum();
     for (label, x) in LABELS.iter().zip(&jll) {
@@ -501,7 +505,12 @@ fn model_inspect_prints_the_configuration_as_json() {
     let out = run(&["model", "inspect"]);
     assert_ok(&out, "model inspect");
     let v: Value = serde_json::from_str(&stdout(&out)).expect("inspect prints JSON");
-    assert_eq!(v["format_version"], 1);
+    assert_eq!(v["format_version"], 3);
+    assert!(v["temperature"].as_f64().is_some_and(|t| t > 0.0), "{v}");
+    // The default model uses thread similarity only.
+    assert_eq!(v["context"]["scoring"], "conditional");
+    assert!(v["context"]["edges"][2].is_array(), "{v}");
+    assert!(v["context"]["edges"][0].is_null(), "{v}");
     assert!(v["alpha"].as_f64().unwrap() > 0.0);
     assert!(v["vectorizer"]["ngram_range"].is_array());
     assert!(v["normalizer"]["strip_html"].is_boolean());
@@ -942,4 +951,260 @@ fn explain_lists_terms_with_their_spans() {
     let shown = stdout(&table);
     assert!(shown.starts_with("abusive\n"), "{shown}");
     assert!(shown.contains("IDIOT"), "{shown}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// calibration and leave-one-source-out
+
+/// A labeled JSONL file of `per_source` rows from each of three sources, in a temporary
+/// directory; the source is in the field `field`.
+fn sourced_file(dir: &Path, field: &str, per_source: usize) -> PathBuf {
+    let texts = [
+        ("you are an idiot and a moron", "abusive"),
+        ("subscribe to my channel for free gift cards", "off_topic"),
+        ("the budget cuts will hurt rural schools", "substantive"),
+    ];
+    let mut out = String::new();
+    for source in ["blog-a", "blog-b", "blog-c"] {
+        for i in 0..per_source {
+            let (text, label) = texts[i % 3];
+            let row = serde_json::json!({
+                "id": format!("{source}-{i}"),
+                "text": format!("{text} {source} {}", i % 7),
+                "label": label,
+                field: source,
+            });
+            out.push_str(&row.to_string());
+            out.push('\n');
+        }
+    }
+    let path = dir.join("sourced.jsonl");
+    std::fs::write(&path, out).unwrap();
+    path
+}
+
+#[test]
+fn cv_leave_one_source_out_reports_each_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = sourced_file(dir.path(), "origin", 60);
+    let out = run(&[
+        "cv".as_ref(),
+        data.as_os_str(),
+        "--split".as_ref(),
+        "all".as_ref(),
+        "--leave-one-source-out".as_ref(),
+        "--source-field".as_ref(),
+        "origin".as_ref(),
+        "--json".as_ref(),
+    ]);
+    assert_ok(&out, "cv --leave-one-source-out --json");
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let sources = v["sources"].as_array().expect("sources");
+    let names: Vec<&str> = sources
+        .iter()
+        .map(|s| s["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["blog-a", "blog-b", "blog-c"]);
+    for s in sources {
+        assert_eq!(s["n"], 60, "{s}");
+        assert_eq!(s["train_rows"], 120, "{s}");
+        let f1 = s["macro_f1_present"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&f1), "{s}");
+        let ece = s["ece"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&ece), "{s}");
+        assert!(s["temperature"].as_f64().is_some_and(|t| t > 0.0), "{s}");
+    }
+    assert!(v["mean_macro_f1_present"].as_f64().is_some());
+
+    let table = run(&[
+        "cv".as_ref(),
+        data.as_os_str(),
+        "--split".as_ref(),
+        "all".as_ref(),
+        "--leave-one-source-out".as_ref(),
+        "--source-field".as_ref(),
+        "origin".as_ref(),
+        "--no-calibration".as_ref(),
+    ]);
+    assert_ok(&table, "cv --leave-one-source-out");
+    let text = stdout(&table);
+    assert!(
+        text.contains("blog-b") && text.contains("mean macro-F1*"),
+        "{text}"
+    );
+
+    // With the default field name there is no source at all: a clear error.
+    let none = run(&[
+        "cv".as_ref(),
+        data.as_os_str(),
+        "--split".as_ref(),
+        "all".as_ref(),
+        "--leave-one-source-out".as_ref(),
+    ]);
+    assert_eq!(code(&none), 2);
+    assert!(
+        stderr(&none).contains("at least 2 sources"),
+        "{}",
+        stderr(&none)
+    );
+}
+
+#[test]
+fn eval_and_cv_report_calibration_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = sourced_file(dir.path(), "source", 40);
+    let out = run(&[
+        "eval".as_ref(),
+        data.as_os_str(),
+        "--split".as_ref(),
+        "all".as_ref(),
+        "--json".as_ref(),
+    ]);
+    assert_ok(&out, "eval --json");
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    for key in ["ece", "ece_uncalibrated"] {
+        assert!(
+            v[key].as_f64().is_some_and(|e| (0.0..=1.0).contains(&e)),
+            "{key}: {v}"
+        );
+    }
+    assert!(v["temperature"].as_f64().is_some(), "{v}");
+    assert!(v["macro_f1"].as_f64().is_some(), "{v}");
+
+    let text = run(&[
+        "eval".as_ref(),
+        data.as_os_str(),
+        "--split".as_ref(),
+        "all".as_ref(),
+    ]);
+    assert_ok(&text, "eval");
+    assert!(
+        stdout(&text).contains("ECE (top-label, 15 bins)"),
+        "{}",
+        stdout(&text)
+    );
+
+    let cv = run(&[
+        "cv".as_ref(),
+        data.as_os_str(),
+        "--split".as_ref(),
+        "all".as_ref(),
+        "--folds".as_ref(),
+        "3".as_ref(),
+        "--json".as_ref(),
+        "--no-calibration".as_ref(),
+    ]);
+    assert_ok(&cv, "cv --json --no-calibration");
+    let v: Value = serde_json::from_str(&stdout(&cv)).unwrap();
+    // Without calibration the out-of-fold probabilities are the raw ones.
+    assert_eq!(v["ece"], v["ece_uncalibrated"], "{v}");
+}
+
+#[test]
+fn train_no_calibration_writes_a_model_without_temperature() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = sourced_file(dir.path(), "source", 50);
+    let model = dir.path().join("raw.model");
+    let out = run(&[
+        "train".as_ref(),
+        data.as_os_str(),
+        "--split".as_ref(),
+        "all".as_ref(),
+        "--no-calibration".as_ref(),
+        "-o".as_ref(),
+        model.as_os_str(),
+    ]);
+    assert_ok(&out, "train --no-calibration");
+    let inspect = run(&[
+        "--model".as_ref(),
+        model.as_os_str(),
+        "model".as_ref(),
+        "inspect".as_ref(),
+    ]);
+    let v: Value = serde_json::from_str(&stdout(&inspect)).unwrap();
+    assert_eq!(v["temperature"], Value::Null, "{v}");
+    assert!(
+        v["info"]["command"]
+            .as_str()
+            .unwrap()
+            .ends_with("--no-calibration"),
+        "{v}"
+    );
+}
+
+#[test]
+fn a_closed_output_pipe_ends_quietly_without_a_panic() {
+    use std::process::Stdio;
+    let mut child = Command::new(BIN)
+        .args(["model", "inspect"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    // Close our end at once, like `| head -0`: the program's writes then fail with EPIPE.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("waits");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}
+
+/// Exports with posts and threads: one output record per input comment, in the reader's
+/// order, and the same bytes with one or two threads (thread contexts come from the chunk).
+#[test]
+fn score_on_exports_with_posts_gives_one_record_per_comment_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    // A JSONL input of interleaved threads without post text, so thread profiles are built.
+    let threaded = dir.path().join("threads.jsonl");
+    let mut input = String::new();
+    let texts = [
+        "The council should publish the budget projections for schools.",
+        "Subscribe to my channel for free gift cards!!!",
+        "Schools lose most under this budget, the projections show it.",
+        "You are a clueless idiot.",
+    ];
+    for i in 0..40 {
+        let row = serde_json::json!({
+            "id": format!("t{i}"),
+            "text": texts[i % texts.len()],
+            "post_id": format!("p{}", i % 3),
+            "parent_id": if i > 3 { Some(format!("t{}", i - 3)) } else { None },
+        });
+        input.push_str(&row.to_string());
+        input.push('\n');
+    }
+    std::fs::write(&threaded, input).unwrap();
+    let files = [
+        manifest_dir().join("fixtures/wordpress.xml"),
+        manifest_dir().join("fixtures/disqus.xml"),
+        manifest_dir().join("fixtures/blogger.xml"),
+        threaded,
+    ];
+    for file in files {
+        let expected: Vec<String> = comment_sieve::input::open(Some(&file), &Default::default())
+            .unwrap()
+            .map(|r| match r {
+                Ok(record) => record.comment.id.to_string(),
+                Err(e) => e.id.clone().unwrap_or_default(),
+            })
+            .collect();
+        assert!(!expected.is_empty(), "{}", file.display());
+        let score = |threads: &str| {
+            let out = run(&[
+                "--threads".as_ref(),
+                threads.as_ref(),
+                "score".as_ref(),
+                file.as_os_str(),
+            ]);
+            assert!(code(&out) <= 1, "{}: {}", file.display(), stderr(&out));
+            out
+        };
+        let (one, two) = (score("1"), score("2"));
+        assert_eq!(one.stdout, two.stdout, "{}", file.display());
+        let ids: Vec<String> = json_lines(&one)
+            .iter()
+            .map(|v| v["id"].as_str().unwrap_or_default().to_string())
+            .collect();
+        assert_eq!(ids, expected, "{}", file.display());
+    }
 }

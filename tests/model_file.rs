@@ -37,9 +37,10 @@ fn with_header(body: &[u8]) -> Vec<u8> {
     out
 }
 
-/// A mirror of the model file's body as documented in `src/model_file.rs` (postcard is not
-/// self-describing, so field order and types must match). Used to craft bodies that pass the
-/// checksum but hold inconsistent content.
+/// A mirror of the model file's version-3 body as documented in `src/model_file.rs` (postcard
+/// is not self-describing, so field order and types must match): the version-1 body, then the
+/// temperature, then the context features. Used to craft bodies that pass the checksum but
+/// hold inconsistent content.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Body {
     info: ModelInfo,
@@ -52,6 +53,62 @@ struct Body {
     naive_bayes: NaiveBayesMirror,
     class_documents: [u64; 3],
     feature_counts: Vec<[u64; 3]>,
+    temperature: Option<f64>,
+    context: ContextMirror,
+}
+
+/// The stored [`comment_sieve::ContextFeatures`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct ContextMirror {
+    weight: f64,
+    scoring: comment_sieve::ContextScoring,
+    edges: [Option<Vec<f64>>; 3],
+}
+
+/// The version-2 body: the version-3 body without the context features.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct BodyV2 {
+    v1: BodyV1,
+    temperature: Option<f64>,
+}
+
+/// The version-1 body: the version-2 body without the temperature.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct BodyV1 {
+    info: ModelInfo,
+    labels: Vec<String>,
+    normalizer: NormalizerConfig,
+    vectorizer: VectorizerConfig,
+    n_documents: u64,
+    terms: Vec<String>,
+    document_frequency: Vec<u32>,
+    naive_bayes: NaiveBayesMirror,
+    class_documents: [u64; 3],
+    feature_counts: Vec<[u64; 3]>,
+}
+
+impl From<Body> for BodyV1 {
+    fn from(b: Body) -> Self {
+        BodyV1 {
+            info: b.info,
+            labels: b.labels,
+            normalizer: b.normalizer,
+            vectorizer: b.vectorizer,
+            n_documents: b.n_documents,
+            terms: b.terms,
+            document_frequency: b.document_frequency,
+            naive_bayes: b.naive_bayes,
+            class_documents: b.class_documents,
+            feature_counts: b.feature_counts,
+        }
+    }
+}
+
+/// A file of format `version` with `body` and an otherwise correct header.
+fn with_version(version: u16, body: &[u8]) -> Vec<u8> {
+    let mut bytes = with_header(body);
+    bytes[8..10].copy_from_slice(&version.to_le_bytes());
+    bytes
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -275,6 +332,11 @@ fn flipped_bits_in_the_header_are_caught() {
                 assert_eq!(supported, FORMAT_VERSION);
                 assert_ne!(found, FORMAT_VERSION);
             }
+            // A flip to an older version this build reads (3 -> 2): the body then has bytes
+            // that version does not have.
+            ModelError::Invalid(m) if m.contains("unexpected bytes") => {
+                assert_eq!((offset, bit), (8, 0));
+            }
             other => panic!("version byte {offset} bit {bit}: {other:?}"),
         }
     }
@@ -326,6 +388,122 @@ fn wrong_magic_is_refused() {
         decode(b"{\"not\": \"a model\"}"),
         Err(ModelError::BadMagic)
     ));
+}
+
+#[test]
+fn the_embedded_model_is_calibrated() {
+    let c = Classifier::embedded().unwrap();
+    let t = c
+        .temperature()
+        .expect("the default model has a temperature");
+    assert!(t.is_finite() && t > 1.0, "{t}");
+    assert_eq!(embedded_body().temperature, Some(t));
+}
+
+#[test]
+fn version_1_files_still_load_without_a_temperature() {
+    // Version 1 has no context features: the embedded model's counts without their columns.
+    let body = embedded_body();
+    let v1 = BodyV1 {
+        feature_counts: body.feature_counts[..body.terms.len()].to_vec(),
+        ..BodyV1::from(body.clone())
+    };
+    let bytes = with_version(1, &postcard::to_stdvec(&v1).unwrap());
+    let old = decode(&bytes).expect("a version-1 file loads");
+    assert_eq!(old.temperature(), None);
+    let v2 = BodyV2 {
+        v1: v1.clone(),
+        temperature: body.temperature,
+    };
+    let new = decode(&with_version(2, &postcard::to_stdvec(&v2).unwrap())).unwrap();
+    for text in [
+        "You are a pathetic idiot",
+        "Subscribe to my channel http://spam.example",
+        "The budget cuts will hurt rural schools the most.",
+    ] {
+        let (a, b) = (old.classify_text(text), new.classify_text(text));
+        assert_eq!(a.label, b.label, "{text}");
+        assert_eq!(a.joint_log_likelihood, b.joint_log_likelihood, "{text}");
+        let raw = comment_sieve::probabilities_from_log(&a.joint_log_likelihood);
+        assert_eq!(a.probabilities.to_array(), raw, "{text}");
+    }
+    // Re-encoding writes the current version.
+    assert_eq!(
+        u16::from_le_bytes(old.to_bytes()[8..10].try_into().unwrap()),
+        FORMAT_VERSION
+    );
+    // A version-1 body with anything after it is refused.
+    let mut longer = postcard::to_stdvec(&v1).unwrap();
+    longer.push(0);
+    let err = decode(&with_version(1, &longer)).unwrap_err();
+    assert!(matches!(err, ModelError::Invalid(_)), "{err:?}");
+}
+
+#[test]
+fn a_version_2_body_without_its_temperature_is_a_decode_error() {
+    let v1 = BodyV1::from(embedded_body());
+    let err = decode(&with_version(2, &postcard::to_stdvec(&v1).unwrap())).unwrap_err();
+    assert!(matches!(err, ModelError::Decode(_)), "{err:?}");
+}
+
+#[test]
+fn bad_temperatures_and_bytes_after_the_temperature_are_invalid() {
+    for t in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.0, -1.0, -0.0] {
+        let body = Body {
+            temperature: Some(t),
+            ..embedded_body()
+        };
+        let err = decode(&encode_body(&body)).unwrap_err();
+        assert!(
+            matches!(err, ModelError::Invalid(_)),
+            "temperature {t}: {err:?}"
+        );
+    }
+    let uncalibrated = Body {
+        temperature: None,
+        ..embedded_body()
+    };
+    assert_eq!(
+        decode(&encode_body(&uncalibrated)).unwrap().temperature(),
+        None
+    );
+    let mut longer = postcard::to_stdvec(&embedded_body()).unwrap();
+    longer.extend_from_slice(b"xyz");
+    let err = decode(&with_header(&longer)).unwrap_err();
+    assert!(
+        matches!(&err, ModelError::Invalid(m) if m.contains("3 unexpected bytes")),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn uncalibrated_training_gives_no_temperature_and_the_same_labels() {
+    let (mut comments, mut labels) = synthetic();
+    let (more, more_labels) = synthetic();
+    comments.extend(
+        more.into_iter()
+            .map(|c| Comment::new(format!("{}-again", c.id), c.text.into_owned())),
+    );
+    labels.extend(more_labels);
+    assert!(comments.len() >= comment_sieve::calibrate::MIN_CALIBRATION_ROWS);
+    let calibrated = ClassifierParams::default()
+        .train(&comments, &labels)
+        .unwrap();
+    let raw = ClassifierParams {
+        calibration: comment_sieve::Calibration::None,
+        ..ClassifierParams::default()
+    }
+    .train(&comments, &labels)
+    .unwrap();
+    assert!(calibrated.temperature().is_some());
+    assert_eq!(raw.temperature(), None);
+    for c in &comments {
+        let (a, b) = (calibrated.classify(c), raw.classify(c));
+        assert_eq!(a.label, b.label);
+        assert_eq!(a.joint_log_likelihood, b.joint_log_likelihood);
+    }
+    let back = Classifier::from_bytes(&raw.to_bytes()).unwrap();
+    assert_eq!(back.temperature(), None);
 }
 
 #[test]
@@ -774,4 +952,145 @@ fn forget_of_an_unlearned_comment_fails_and_changes_nothing() {
     assert_eq!(c.to_bytes(), bytes);
     assert!(c.forget(&stranger, Label::Substantive).is_err());
     assert_eq!(c.to_bytes(), bytes);
+}
+
+// ---------------------------------------------------------------------------------------------
+// context features (version 3)
+
+#[test]
+fn the_embedded_model_stores_its_context_features() {
+    let body = embedded_body();
+    let c = Classifier::embedded().unwrap();
+    assert!(c.context().is_active());
+    assert_eq!(body.context.weight, c.context().weight());
+    let n_context = c.context().n_columns();
+    assert_eq!(body.feature_counts.len(), body.terms.len() + n_context);
+}
+
+#[test]
+fn version_2_files_still_load_without_context_features() {
+    // A version-2 file of a model trained without context features.
+    let body = embedded_body();
+    let n_terms = body.terms.len();
+    let v1 = BodyV1 {
+        feature_counts: body.feature_counts[..n_terms].to_vec(),
+        ..BodyV1::from(body.clone())
+    };
+    let v2 = BodyV2 {
+        v1,
+        temperature: body.temperature,
+    };
+    let old = decode(&with_version(2, &postcard::to_stdvec(&v2).unwrap())).expect("v2 loads");
+    assert!(!old.context().is_active());
+    assert_eq!(old.temperature(), body.temperature);
+    let thread = [
+        Comment::new("a", "The budget cuts will hurt schools.").with_post_id("p"),
+        Comment::new("b", "Schools need the budget.").with_post_id("p"),
+    ];
+    // Without context features, batch and single verdicts agree.
+    assert_eq!(old.classify_batch(&thread)[0], old.classify(&thread[0]));
+    assert_eq!(
+        u16::from_le_bytes(old.to_bytes()[8..10].try_into().unwrap()),
+        FORMAT_VERSION
+    );
+    // The embedded model's counts in a version-2 file: the context columns are extra.
+    let mut v2_full = v2.clone();
+    v2_full.v1.feature_counts = body.feature_counts.clone();
+    let err = decode(&with_version(2, &postcard::to_stdvec(&v2_full).unwrap())).unwrap_err();
+    assert!(
+        matches!(&err, ModelError::Invalid(m) if m.contains("context columns")),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_version_3_body_without_its_context_features_is_a_decode_error() {
+    let body = embedded_body();
+    let v2 = BodyV2 {
+        v1: BodyV1::from(body.clone()),
+        temperature: body.temperature,
+    };
+    let err = decode(&with_version(3, &postcard::to_stdvec(&v2).unwrap())).unwrap_err();
+    assert!(matches!(err, ModelError::Decode(_)), "{err:?}");
+    // Cut inside the context part.
+    let full = postcard::to_stdvec(&body).unwrap();
+    let v2_len = postcard::to_stdvec(&v2).unwrap().len();
+    for cut in v2_len + 1..full.len() {
+        let err = decode(&with_header(&full[..cut])).unwrap_err();
+        assert!(
+            matches!(err, ModelError::Decode(_) | ModelError::Invalid(_)),
+            "cut at {cut}: {err:?}"
+        );
+    }
+}
+
+#[test]
+fn bad_context_features_are_invalid() {
+    let body = embedded_body();
+    let edges = body.context.edges[2].clone().unwrap();
+    let mut decreasing = edges.clone();
+    decreasing.reverse();
+    let bad = [
+        ContextMirror {
+            weight: 0.0,
+            ..body.context.clone()
+        },
+        ContextMirror {
+            weight: f64::NAN,
+            ..body.context.clone()
+        },
+        ContextMirror {
+            edges: [None, None, Some(decreasing)],
+            ..body.context.clone()
+        },
+        ContextMirror {
+            edges: [None, None, Some(vec![f64::INFINITY; edges.len()])],
+            ..body.context.clone()
+        },
+        // One bucket more than the model has columns for.
+        ContextMirror {
+            edges: [None, None, Some([edges.clone(), vec![0.9]].concat())],
+            ..body.context.clone()
+        },
+        // A kind the counts have no columns for.
+        ContextMirror {
+            edges: [Some(vec![0.1]), None, Some(edges.clone())],
+            ..body.context.clone()
+        },
+        // Far too many buckets.
+        ContextMirror {
+            edges: [None, None, Some(vec![0.5; 1000])],
+            ..body.context.clone()
+        },
+    ];
+    for context in bad {
+        let crafted = Body {
+            context: context.clone(),
+            ..body.clone()
+        };
+        let err = decode(&encode_body(&crafted)).unwrap_err();
+        assert!(
+            matches!(err, ModelError::Invalid(_)),
+            "{context:?}: {err:?}"
+        );
+    }
+    // An oversized length for the edge list is refused without a huge allocation.
+    let mut bytes = postcard::to_stdvec(&Body {
+        context: ContextMirror {
+            edges: [None, None, Some(vec![0.5])],
+            ..body.context.clone()
+        },
+        ..body.clone()
+    })
+    .unwrap();
+    // The body ends with: Some tag (1), length 1 (0x01), one f64 (8 bytes). Make the length
+    // a huge varint that the remaining bytes can't hold.
+    let len_at = bytes.len() - 9;
+    assert_eq!(bytes[len_at], 1);
+    bytes.splice(len_at..len_at + 1, [0xff, 0xff, 0xff, 0xff, 0x0f]);
+    let err = decode(&with_header(&bytes)).unwrap_err();
+    assert!(
+        matches!(err, ModelError::Decode(_) | ModelError::Invalid(_)),
+        "{err:?}"
+    );
 }

@@ -98,24 +98,24 @@ fn allow(term: &str, site: Option<&str>) -> Reason {
 fn abusive_reject_threshold_and_unsure_band_boundaries() {
     let p = Policy::default();
     assert_eq!(
-        judge(&p, (0.95, 0.0, 0.05)),
+        judge(&p, (0.85, 0.0, 0.15)),
         (
             Decision::Reject,
             Reason::ClassAbove {
                 label: Label::Abusive,
-                probability: 0.95,
-                threshold: 0.95
+                probability: 0.85,
+                threshold: 0.85
             }
         )
     );
     assert_eq!(
-        judge(&p, (0.9499, 0.0, 0.0501)),
+        judge(&p, (0.8499, 0.0, 0.1501)),
         (
             Decision::Review,
             Reason::Unsure {
                 label: Label::Abusive,
-                probability: 0.9499,
-                band: [0.5, 0.95]
+                probability: 0.8499,
+                band: [0.5, 0.85]
             }
         )
     );
@@ -502,7 +502,7 @@ fn example_policy_file_loads() {
     let p = Policy::from_path(&path).unwrap_or_else(|e| panic!("{e}"));
     let c = p.config();
     assert_eq!(c.abusive.review_at, Some(0.5));
-    assert_eq!(c.abusive.reject_at, Some(0.95));
+    assert_eq!(c.abusive.reject_at, Some(0.85));
     assert_eq!(c.off_topic.reject_at, None);
     assert_eq!(c.min_examples_per_class, 100);
     assert_eq!(c.lists.deny, ["free money", "bit.ly", "kill yourself"]);
@@ -540,7 +540,7 @@ fn toml_and_json_load_the_same_policy() {
     )
     .unwrap();
     assert_eq!(toml.config(), json.config());
-    assert_eq!(toml.config().abusive.reject_at, Some(0.95), "default kept");
+    assert_eq!(toml.config().abusive.reject_at, Some(0.85), "default kept");
     assert_eq!(toml.config().off_topic.review_at, Some(0.5), "default kept");
     assert_eq!(
         Policy::from_toml_str("").unwrap().config(),

@@ -50,12 +50,13 @@
 //!   there is one (its kind may not have been read yet), else "truncated document".
 //! - An empty input (nothing but whitespace) gives no records; input with markup but no root
 //!   element gives one error record.
-//! - Markup nested more than 256 levels deep inside an entry makes that entry an error;
-//!   4096 levels, or one token longer than 64 MiB, ends the stream with an error record.
+//! - Markup nested more than 256 levels deep is skipped unparsed (so any depth costs neither
+//!   stack nor memory) and makes the entry holding it an error; reading goes on with the next
+//!   entry. One token longer than 64 MiB ends the stream with an error record.
 
 use super::xml::{
     EventReader, Records, StreamOptions, Utf8Stream, attribute_value, configure,
-    floor_char_boundary, position, push_cut, recycled, resolve_reference,
+    floor_char_boundary, position, push_cut, recycled, resolve_reference, skip_content,
 };
 use super::{ByteStream, ExportFields, Position, Record, RecordError, RecordResult, Skip};
 use crate::comment::{Comment, Post};
@@ -75,10 +76,9 @@ const MAX_TEXT: usize = 1 << 20;
 const MAX_FIELD: usize = 64 << 10;
 /// The longest post title kept.
 const MAX_TITLE: usize = 4 << 10;
-/// Markup nested deeper than this inside an entry makes the entry an error.
+/// Markup nested deeper than this inside an entry makes the entry an error; deeper elements
+/// are skipped unparsed, inside entries or not.
 const MAX_DEPTH: usize = 256;
-/// Elements nested deeper than this end the stream.
-const MAX_DEPTH_HARD: usize = 4096;
 
 const ATOM_NS: &str = "http://www.w3.org/2005/Atom";
 const ATOM_03_NS: &str = "http://purl.org/atom/ns#";
@@ -707,9 +707,13 @@ impl BloggerReader {
         }
         if !empty {
             self.depth += 1;
-            if self.depth > MAX_DEPTH_HARD {
-                let reason = format!("elements nested more than {MAX_DEPTH_HARD} levels deep");
-                return self.fatal(reason, start, Some(line));
+            if self.depth > MAX_DEPTH {
+                // Skipped unparsed up to its end tag (an entry holding it has failed already),
+                // so nesting costs neither stack nor memory. At the end of the input the next
+                // event is `Eof`, which reports the truncation.
+                if let Err(e) = skip_content(self.xml.get_mut()) {
+                    return self.fatal(format!("read error: {e}"), start, Some(line));
+                }
             }
         }
         None

@@ -2,13 +2,27 @@
 //!
 //! The delimiter is `,` unless the header line has tabs or semicolons and no commas. Quoted
 //! fields may span lines. Rows may be shorter than the header (missing cells are empty).
+//! Blank lines are skipped; `\n`, `\r\n` and a lone `\r` (old Mac spreadsheets) end a row,
+//! and positions are lines of the file either way.
+//!
+//! # Bad input
+//!
+//! - A quote inside an unquoted field is text, and so is text after the closing quote of a
+//!   field on the same line (`"a" b` reads `a b`), as the `csv` crate reads them.
+//! - A quoted field that runs past its line and then never closes (the file ends first), or
+//!   closes with text after its closing quote, makes one error record for the row's first
+//!   line; the lines after it are read again as rows, so an open quote never swallows rows.
+//! - A line longer than 64 MiB (or a row over several lines longer than that) is one error
+//!   record, skipped without being held in memory; a line of only NUL bytes is one error
+//!   record; a read error (a truncated gzip or zstd file) ends the stream with one.
 
+use super::lines::{MAX_LINE, read_line_capped, unusable};
 use super::{ByteStream, ExportFields, FieldMap, Position, Record, RecordError, RecordResult};
 use crate::comment::{Comment, Post};
 use crate::label::Label;
+use std::collections::VecDeque;
 use std::io::BufRead;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Column positions of the mapped fields.
 struct Columns {
@@ -36,6 +50,236 @@ fn delimiter(stream: &mut ByteStream) -> u8 {
     }
 }
 
+/// One physical line of the input.
+struct RawLine {
+    number: u64,
+    byte: u64,
+    /// The line with its terminator.
+    bytes: Vec<u8>,
+    /// Its length in bytes, when longer than [`MAX_LINE`] (then `bytes` is empty).
+    too_long: Option<u64>,
+}
+
+/// One row, or why the lines starting at `number` hold no row.
+enum Row {
+    Fields(Vec<Vec<u8>>),
+    Error(String),
+}
+
+/// Splits the input into rows, line by line, so that positions are the lines of the file and
+/// a quote left open can't swallow the rows after it: when a quoted field runs past its line
+/// and never closes properly (the file ends first, or its closing quote is followed by text),
+/// the row is an error for its first line and the later lines are read again as rows.
+struct Rows {
+    stream: ByteStream,
+    source: Arc<str>,
+    delimiter: u8,
+    /// Lines given back to be read again, in order.
+    pending: VecDeque<RawLine>,
+    number: u64,
+    byte: u64,
+    /// The read error that ends the input, once met and until reported.
+    failed: Option<(u64, u64, String)>,
+    /// Whether a read error ended the input.
+    broken: bool,
+}
+
+impl Rows {
+    fn line(&mut self) -> Option<RawLine> {
+        if let Some(line) = self.pending.pop_front() {
+            return Some(line);
+        }
+        if self.broken {
+            return None;
+        }
+        let mut bytes = Vec::new();
+        match read_line_capped(&mut self.stream, &mut bytes, MAX_LINE, true) {
+            Ok((0, _)) => None,
+            Ok((n, over)) => {
+                self.number += 1;
+                let line = RawLine {
+                    number: self.number,
+                    byte: self.byte,
+                    bytes: if over { Vec::new() } else { bytes },
+                    too_long: over.then_some(n),
+                };
+                self.byte += n;
+                Some(line)
+            }
+            Err(e) => {
+                self.broken = true;
+                self.failed = Some((self.number + 1, self.byte, format!("cannot read CSV: {e}")));
+                None
+            }
+        }
+    }
+
+    fn position(&self, line: u64, byte: u64) -> Position {
+        Position {
+            source: self.source.clone(),
+            line: Some(line),
+            byte: Some(byte),
+            element: None,
+        }
+    }
+
+    /// The next row and the position of its first line; `None` at the end of the input.
+    fn next_row(&mut self) -> Option<(Row, Position)> {
+        let first = loop {
+            let line = self.line()?;
+            let body = line.bytes.strip_suffix(b"\n").unwrap_or(&line.bytes);
+            let body = body.strip_suffix(b"\r").unwrap_or(body);
+            if line.too_long.is_some() || !body.iter().all(u8::is_ascii_whitespace) {
+                break line;
+            }
+        };
+        let position = self.position(first.number, first.byte);
+        if let Some(n) = first.too_long {
+            let reason = format!(
+                "the line is {n} bytes long, more than the limit of {} MiB for one record; skipped",
+                MAX_LINE >> 20
+            );
+            return Some((Row::Error(reason), position));
+        }
+        if let Some(reason) = unusable(&first.bytes) {
+            return Some((Row::Error(reason), position));
+        }
+        let mut parser = RowParser::new(self.delimiter);
+        let mut more: Vec<RawLine> = Vec::new();
+        let mut size = first.bytes.len();
+        let mut outcome = parser.feed(&first.bytes);
+        while outcome == Fed::InQuotes {
+            match self.line() {
+                Some(line) if line.too_long.is_none() && size + line.bytes.len() <= MAX_LINE => {
+                    size += line.bytes.len();
+                    outcome = parser.feed(&line.bytes);
+                    more.push(line);
+                }
+                Some(line) => {
+                    more.push(line);
+                    outcome = Fed::Malformed;
+                }
+                None => {
+                    outcome = Fed::Unclosed;
+                }
+            }
+        }
+        let reason = match outcome {
+            Fed::Done => return Some((Row::Fields(parser.finish()), position)),
+            Fed::Unclosed if self.broken => {
+                // The input broke off inside the row: the read error stands for it.
+                return None;
+            }
+            Fed::Unclosed => {
+                "unclosed quote: the quoted field that starts on this line is never closed; \
+                 the lines after it are read as rows of their own"
+                    .to_owned()
+            }
+            _ => format!(
+                "unclosed quote: the quoted field that starts on this line runs on to line {} \
+                 and does not end there; the lines after this one are read as rows of their own",
+                more.last().map_or(first.number, |l| l.number)
+            ),
+        };
+        for line in more.into_iter().rev() {
+            self.pending.push_front(line);
+        }
+        Some((Row::Error(reason), position))
+    }
+}
+
+/// What a [`RowParser`] made of a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fed {
+    /// The row ended with the line.
+    Done,
+    /// The line ended inside a quoted field.
+    InQuotes,
+    /// A quoted field that spans lines closed with text after its closing quote.
+    Malformed,
+    /// The input ended inside a quoted field.
+    Unclosed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    FieldStart,
+    Unquoted,
+    Quoted,
+    /// A quote met inside a quoted field: an escaped quote or the end of the field.
+    QuoteInQuoted,
+}
+
+/// Splits one row into fields, a line at a time. Quotes follow RFC 4180, leniently where it
+/// harms nothing: a quote inside an unquoted field is kept as text, and text after the closing
+/// quote of a field on the same line continues the field (as the `csv` crate reads them).
+struct RowParser {
+    delimiter: u8,
+    state: State,
+    fields: Vec<Vec<u8>>,
+    field: Vec<u8>,
+    /// Whether the current quoted field has crossed a line end.
+    spans_lines: bool,
+}
+
+impl RowParser {
+    fn new(delimiter: u8) -> Self {
+        RowParser {
+            delimiter,
+            state: State::FieldStart,
+            fields: Vec::new(),
+            field: Vec::new(),
+            spans_lines: false,
+        }
+    }
+
+    fn feed(&mut self, line: &[u8]) -> Fed {
+        let body = line.strip_suffix(b"\n").unwrap_or(line);
+        // The line end (`\n` or `\r\n`) ends the row, or is text when a quoted field goes on.
+        let body = body.strip_suffix(b"\r").unwrap_or(body);
+        for &b in body {
+            match self.state {
+                State::FieldStart if b == b'"' => self.state = State::Quoted,
+                State::FieldStart | State::Unquoted if b == self.delimiter => self.end_field(),
+                State::FieldStart | State::Unquoted => {
+                    self.field.push(b);
+                    self.state = State::Unquoted;
+                }
+                State::Quoted if b == b'"' => self.state = State::QuoteInQuoted,
+                State::Quoted => self.field.push(b),
+                State::QuoteInQuoted if b == b'"' => {
+                    self.field.push(b'"');
+                    self.state = State::Quoted;
+                }
+                State::QuoteInQuoted if b == self.delimiter => self.end_field(),
+                State::QuoteInQuoted if self.spans_lines => return Fed::Malformed,
+                State::QuoteInQuoted => {
+                    self.field.push(b);
+                    self.state = State::Unquoted;
+                }
+            }
+        }
+        if self.state == State::Quoted {
+            // The line end belongs to the field (as written: `\n` or `\r\n`).
+            self.field.extend_from_slice(&line[body.len()..]);
+            self.spans_lines = true;
+            return Fed::InQuotes;
+        }
+        Fed::Done
+    }
+
+    fn end_field(&mut self) {
+        self.fields.push(std::mem::take(&mut self.field));
+        self.state = State::FieldStart;
+        self.spans_lines = false;
+    }
+
+    fn finish(mut self) -> Vec<Vec<u8>> {
+        self.fields.push(std::mem::take(&mut self.field));
+        self.fields
+    }
+}
+
 /// Reads CSV records.
 pub(crate) fn read(
     mut stream: ByteStream,
@@ -43,32 +287,55 @@ pub(crate) fn read(
     names: FieldMap,
 ) -> Box<dyn Iterator<Item = RecordResult> + Send> {
     let delimiter = delimiter(&mut stream);
-    let quotes = Arc::new(AtomicU64::new(0));
-    let mut reader = ::csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(QuoteCounter {
-            inner: stream,
-            quotes: quotes.clone(),
-        });
-    let position = move |p: Option<&::csv::Position>| Position {
-        source: source.clone(),
-        line: p.map(|p| p.line()),
-        byte: p.map(|p| p.byte()),
-        element: None,
+    let mut rows = Rows {
+        stream,
+        source,
+        delimiter,
+        pending: VecDeque::new(),
+        number: 0,
+        byte: 0,
+        failed: None,
+        broken: false,
     };
-    let header = match reader.byte_headers() {
-        Ok(h) => h.clone(),
-        Err(e) => {
-            let error = RecordError {
-                position: position(e.position()),
-                id: None,
-                reason: format!("cannot read the header row: {e}"),
-            };
-            return Box::new(std::iter::once(Err(error)));
-        }
-    };
+    let header =
+        match rows.next_row() {
+            None => {
+                return Box::new(rows.failed.take().into_iter().map(
+                    move |(line, byte, reason)| {
+                        Err(RecordError {
+                            position: Position {
+                                source: rows.source.clone(),
+                                line: Some(line),
+                                byte: Some(byte),
+                                element: None,
+                            },
+                            id: None,
+                            reason,
+                        })
+                    },
+                ));
+            }
+            Some((Row::Fields(mut fields), _)) => {
+                if let Some(first) = fields.first_mut()
+                    && first.starts_with(b"\xEF\xBB\xBF")
+                {
+                    first.drain(..3);
+                }
+                let mut header = ::csv::ByteRecord::new();
+                for f in &fields {
+                    header.push_field(f);
+                }
+                header
+            }
+            Some((Row::Error(reason), position)) => {
+                let error = RecordError {
+                    position,
+                    id: None,
+                    reason: format!("cannot read the header row: {reason}"),
+                };
+                return Box::new(std::iter::once(Err(error)));
+            }
+        };
     let find = |name: &str| {
         let name = name.as_bytes();
         header.iter().position(|h| h == name).or_else(|| {
@@ -107,109 +374,29 @@ pub(crate) fn read(
                 reason,
             })
     };
-    // Each row is held back until the next one is read: if the file ends inside a quoted
-    // field (an odd number of quotes in all), the last row swallowed the rest of the file, and
-    // is split back into its lines instead.
-    let mut row = ::csv::ByteRecord::new();
-    let mut held: Option<(::csv::ByteRecord, Position)> = None;
-    let mut queue: std::collections::VecDeque<RecordResult> = Default::default();
-    let mut done = false;
-    Box::new(std::iter::from_fn(move || {
-        loop {
-            if let Some(item) = queue.pop_front() {
-                return Some(item);
+    let mut record = ::csv::ByteRecord::new();
+    Box::new(std::iter::from_fn(move || match rows.next_row() {
+        Some((Row::Fields(fields), position)) => {
+            record.clear();
+            for f in &fields {
+                record.push_field(f);
             }
-            if done {
-                return None;
-            }
-            match reader.read_byte_record(&mut row) {
-                Ok(true) => {
-                    let pos = position(row.position());
-                    if let Some((prev, prev_pos)) = held.replace((row.clone(), pos)) {
-                        return Some(make(&prev, prev_pos));
-                    }
-                }
-                Ok(false) => {
-                    done = true;
-                    if let Some((last, pos)) = held.take() {
-                        if quotes.load(Ordering::Relaxed) % 2 == 1 {
-                            queue.extend(split_unclosed(&last, pos, delimiter, &make));
-                        } else {
-                            queue.push_back(make(&last, pos));
-                        }
-                    }
-                }
-                Err(e) => {
-                    // A read error (I/O, bad gzip) ends the stream after one error item.
-                    done = true;
-                    if let Some((last, pos)) = held.take() {
-                        queue.push_back(make(&last, pos));
-                    }
-                    queue.push_back(Err(RecordError {
-                        position: position(e.position()),
-                        id: None,
-                        reason: format!("cannot read CSV: {e}"),
-                    }));
-                }
-            }
+            Some(make(&record, position))
         }
+        Some((Row::Error(reason), position)) => Some(Err(RecordError {
+            position,
+            id: None,
+            reason,
+        })),
+        // A read error (I/O, bad gzip) ends the stream after one error item.
+        None => rows.failed.take().map(|(line, byte, reason)| {
+            Err(RecordError {
+                position: rows.position(line, byte),
+                id: None,
+                reason,
+            })
+        }),
     }))
-}
-
-/// Counts the `"` bytes read through it, to tell at the end whether a quote was left open.
-struct QuoteCounter {
-    inner: ByteStream,
-    quotes: Arc<AtomicU64>,
-}
-
-impl std::io::Read for QuoteCounter {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        let q = buf[..n].iter().filter(|&&b| b == b'"').count() as u64;
-        self.quotes.fetch_add(q, Ordering::Relaxed);
-        Ok(n)
-    }
-}
-
-/// The last row of a file that ends inside a quoted field: the row holds its own first line
-/// and then every later line of the file. Gives an error for the row with the unclosed quote,
-/// then the later lines as rows of their own (read without quoting, one row per line).
-fn split_unclosed(
-    row: &::csv::ByteRecord,
-    pos: Position,
-    delimiter: u8,
-    make: &impl Fn(&::csv::ByteRecord, Position) -> RecordResult,
-) -> Vec<RecordResult> {
-    let line = pos.line.unwrap_or(0);
-    let swallowed = row.iter().next_back().unwrap_or(&[]);
-    let rest = match swallowed.iter().position(|&b| b == b'\n') {
-        Some(i) => &swallowed[i + 1..],
-        None => &[][..],
-    };
-    let mut out = vec![Err(RecordError {
-        position: pos.clone(),
-        id: None,
-        reason: "unclosed quote: the quoted field runs to the end of the file; the lines after this one are read as rows of their own".into(),
-    })];
-    let mut rest_reader = ::csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .has_headers(false)
-        .quoting(false)
-        .from_reader(rest);
-    let mut rest_row = ::csv::ByteRecord::new();
-    let mut k = 0;
-    while let Ok(true) = rest_reader.read_byte_record(&mut rest_row) {
-        k += 1;
-        let at = Position {
-            source: pos.source.clone(),
-            line: Some(line + k),
-            byte: None,
-            element: None,
-        };
-        out.push(make(&rest_row, at));
-    }
-    out
 }
 
 fn parse_row(

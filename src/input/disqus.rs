@@ -81,19 +81,17 @@
 
 use super::xml::{
     EventReader, Records, SUB, StreamOptions, Utf8Stream, attribute_value, configure, non_empty,
-    position, push_cut, resolve_reference,
+    position, push_cut, resolve_reference, skip_content,
 };
 use super::{ByteStream, ExportFields, Position, Record, RecordError, RecordResult, Skip};
 use crate::comment::{Comment, Post};
 use quick_xml::Reader;
 use quick_xml::errors::Error as XmlError;
 use quick_xml::events::{BytesStart, Event};
-use quick_xml::reader::BinaryStream;
 use std::borrow::Cow;
 use std::collections::HashMap;
 #[cfg(test)]
 use std::io::Read;
-use std::io::{self, BufRead};
 use std::sync::Arc;
 
 /// Elements nested deeper than this (the root is level 1) are skipped unparsed.
@@ -128,143 +126,6 @@ impl StreamOptions for DisqusInput {
     const REPLACEMENT: u8 = SUB;
     const SKIP_BOM: bool = true;
     const RECORD_INVALID: bool = true;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Skipping elements nested too deep
-
-/// Skips the content of an element nested deeper than [`MAX_DEPTH`] up to its end tag, which
-/// is left for quick-xml (it keeps the names of open elements, so nesting it parsed would cost
-/// memory). `Ok(false)` when the input ends first.
-fn skip_content(stream: &mut BinaryStream<'_, Utf8Repair>) -> io::Result<bool> {
-    let mut depth: u64 = 0;
-    loop {
-        let chunk = stream.fill_buf()?;
-        if chunk.is_empty() {
-            return Ok(false);
-        }
-        match chunk.iter().position(|&b| b == b'<') {
-            Some(i) => stream.consume(i),
-            None => {
-                let n = chunk.len();
-                stream.consume(n);
-                continue;
-            }
-        }
-        let (opener, needle): (usize, &[u8]) = match markup(stream.get_mut().peek(9)?) {
-            Markup::Truncated => {
-                stream.consume(1);
-                return Ok(false);
-            }
-            Markup::End if depth == 0 => return Ok(true),
-            Markup::End => {
-                depth -= 1;
-                (2, b">")
-            }
-            Markup::Other(opener, needle) => (opener, needle),
-            Markup::Start => {
-                match skip_tag(stream)? {
-                    None => return Ok(false),
-                    Some(true) => {}
-                    Some(false) => depth += 1,
-                }
-                continue;
-            }
-        };
-        stream.consume(opener);
-        if !skip_past(stream, needle)? {
-            return Ok(false);
-        }
-    }
-}
-
-/// Markup met while skipping.
-enum Markup {
-    /// `<` at the end of the input.
-    Truncated,
-    /// An end tag.
-    End,
-    /// A start or empty-element tag.
-    Start,
-    /// Markup of this many opening bytes, ending with this.
-    Other(usize, &'static [u8]),
-}
-
-/// What the markup starting `head` (at a `<`) is.
-fn markup(head: &[u8]) -> Markup {
-    match head {
-        [] | [_] => Markup::Truncated,
-        [_, b'/', ..] => Markup::End,
-        [_, b'?', ..] => Markup::Other(2, b"?>"),
-        _ if head.starts_with(b"<!--") => Markup::Other(4, b"-->"),
-        _ if head.starts_with(b"<![CDATA[") => Markup::Other(9, b"]]>"),
-        [_, b'!', ..] => Markup::Other(2, b">"),
-        _ => Markup::Start,
-    }
-}
-
-/// Skips up to and including `needle`; `Ok(false)` when the input ends first.
-fn skip_past(stream: &mut BinaryStream<'_, Utf8Repair>, needle: &[u8]) -> io::Result<bool> {
-    let mut matched = 0;
-    loop {
-        let chunk = stream.fill_buf()?;
-        if chunk.is_empty() {
-            return Ok(false);
-        }
-        let mut used = chunk.len();
-        for (k, &b) in chunk.iter().enumerate() {
-            matched = advance(needle, matched, b);
-            if matched == needle.len() {
-                used = k + 1;
-                break;
-            }
-        }
-        stream.consume(used);
-        if matched == needle.len() {
-            return Ok(true);
-        }
-    }
-}
-
-/// How much of `needle` ends the input after `b` follows `matched` matched bytes.
-fn advance(needle: &[u8], matched: usize, b: u8) -> usize {
-    (1..=matched + 1)
-        .rev()
-        .find(|&k| needle[k - 1] == b && needle[..k - 1] == needle[matched + 1 - k..matched])
-        .unwrap_or(0)
-}
-
-/// Skips a start or empty tag (at its `<`), minding quoted `>`: `Some(true)` for an empty
-/// tag, `None` when the input ends first.
-fn skip_tag(stream: &mut BinaryStream<'_, Utf8Repair>) -> io::Result<Option<bool>> {
-    let mut quote = None;
-    let mut prev = 0;
-    loop {
-        let chunk = stream.fill_buf()?;
-        if chunk.is_empty() {
-            return Ok(None);
-        }
-        let mut used = chunk.len();
-        let mut empty = None;
-        for (k, &b) in chunk.iter().enumerate() {
-            match (quote, b) {
-                (Some(q), _) if b == q => quote = None,
-                (Some(_), _) => {}
-                (None, b'"' | b'\'') => quote = Some(b),
-                (None, b'>') => {
-                    empty = Some(prev == b'/');
-                    used = k + 1;
-                    break;
-                }
-                (None, _) => {}
-            }
-            prev = b;
-        }
-        stream.consume(used);
-        if empty.is_some() {
-            return Ok(empty);
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -919,7 +780,7 @@ fn element_name(path: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::BufReader;
+    use std::io::{self, BufRead, BufReader};
 
     /// A reader that hands out at most `n` bytes per call.
     struct Trickle<'a>(&'a [u8], usize);
@@ -980,21 +841,6 @@ mod tests {
             assert!(std::str::from_utf8(&out).is_ok());
             assert_eq!(line, 2);
         }
-    }
-
-    #[test]
-    fn advance_finds_needles_that_overlap_themselves() {
-        let find = |needle: &[u8], hay: &[u8]| {
-            let mut m = 0;
-            hay.iter().position(|&b| {
-                m = advance(needle, m, b);
-                m == needle.len()
-            })
-        };
-        assert_eq!(find(b"-->", b"a --->"), Some(5));
-        assert_eq!(find(b"]]>", b"]]]]>x"), Some(4));
-        assert_eq!(find(b"?>", b"??>"), Some(2));
-        assert_eq!(find(b"-->", b"- -> ->"), None);
     }
 
     #[test]

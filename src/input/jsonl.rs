@@ -1,10 +1,17 @@
 //! JSONL: one JSON object per line, with configurable field names.
+//!
+//! Ids and other fields given as numbers or booleans are kept as written (`1.50`, `1e3`, an
+//! integer too big for any machine type); a text that is not a string, and an id that is an
+//! array or object, make an error record naming the field. A line that is not UTF-8 or not
+//! JSON, a line of only NUL bytes and a line over 64 MiB each make one error record for their
+//! line (see `lines.rs`).
 
 use super::lines::Lines;
 use super::{ByteStream, ExportFields, FieldMap, RecordResult};
 use crate::comment::{Comment, Post};
 use crate::label::Label;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+use serde_json::value::RawValue;
 use std::fmt;
 use std::sync::Arc;
 
@@ -39,54 +46,32 @@ impl Iterator for JsonlReader {
 pub(crate) enum Scalar {
     /// A JSON string.
     Text(String),
-    /// A number or boolean, as text.
+    /// A number or boolean, as written in the input.
     Plain(String),
     Null,
     Other(&'static str),
 }
 
+/// Reads the value as written (serde_json's `RawValue`), so that numbers keep their spelling:
+/// an id `1.50` stays `1.50`, and `123456789012345678901234567890` is not rounded to an `f64`.
 impl<'de> de::Deserialize<'de> for Scalar {
     fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Scalar;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string, number, boolean or null")
+        let raw: &'de RawValue = de::Deserialize::deserialize(d)?;
+        let text = raw.get();
+        Ok(match text.as_bytes().first() {
+            Some(b'"') => {
+                let inner = &text[1..text.len() - 1];
+                if inner.contains('\\') {
+                    Scalar::Text(serde_json::from_str(text).map_err(de::Error::custom)?)
+                } else {
+                    Scalar::Text(inner.to_owned())
+                }
             }
-            fn visit_str<E>(self, v: &str) -> Result<Scalar, E> {
-                Ok(Scalar::Text(v.to_owned()))
-            }
-            fn visit_string<E>(self, v: String) -> Result<Scalar, E> {
-                Ok(Scalar::Text(v))
-            }
-            fn visit_i64<E>(self, v: i64) -> Result<Scalar, E> {
-                Ok(Scalar::Plain(v.to_string()))
-            }
-            fn visit_u64<E>(self, v: u64) -> Result<Scalar, E> {
-                Ok(Scalar::Plain(v.to_string()))
-            }
-            fn visit_f64<E>(self, v: f64) -> Result<Scalar, E> {
-                Ok(Scalar::Plain(v.to_string()))
-            }
-            fn visit_bool<E>(self, v: bool) -> Result<Scalar, E> {
-                Ok(Scalar::Plain(v.to_string()))
-            }
-            fn visit_unit<E>(self) -> Result<Scalar, E> {
-                Ok(Scalar::Null)
-            }
-            fn visit_none<E>(self) -> Result<Scalar, E> {
-                Ok(Scalar::Null)
-            }
-            fn visit_seq<A: de::SeqAccess<'de>>(self, mut a: A) -> Result<Scalar, A::Error> {
-                while a.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Scalar::Other("an array"))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Scalar, A::Error> {
-                while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Scalar::Other("an object"))
-            }
-        }
-        d.deserialize_any(V)
+            Some(b'n') => Scalar::Null,
+            Some(b'[') => Scalar::Other("an array"),
+            Some(b'{') => Scalar::Other("an object"),
+            _ => Scalar::Plain(text.to_owned()),
+        })
     }
 }
 

@@ -82,6 +82,84 @@ impl Lines {
     }
 }
 
+/// The longest line read, in bytes: a longer line is skipped (without being held in memory)
+/// and reported as an error for its line.
+pub(crate) const MAX_LINE: usize = 64 << 20;
+
+/// Reads one line (up to and including `\n`, or to the end of the input) into `out`, keeping
+/// at most `limit` bytes of it. Returns the line's full length in bytes (0 at the end of the
+/// input) and whether it was longer than `limit`.
+pub(crate) fn read_line_capped(
+    stream: &mut dyn BufRead,
+    out: &mut Vec<u8>,
+    limit: usize,
+    cr_ends_lines: bool,
+) -> std::io::Result<(u64, bool)> {
+    let mut total = 0u64;
+    let mut over = false;
+    loop {
+        let chunk = match stream.fill_buf() {
+            Ok(chunk) => chunk,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            return Ok((total, over));
+        }
+        let found = if cr_ends_lines {
+            memchr::memchr2(b'\n', b'\r', chunk)
+        } else {
+            memchr::memchr(b'\n', chunk)
+        };
+        // (bytes to take, whether they end the line, whether a `\n` may still follow a `\r`)
+        let (take, done, cr_at_end) = match found {
+            Some(i) if chunk[i] == b'\n' => (i + 1, true, false),
+            Some(i) => match chunk.get(i + 1) {
+                Some(b'\n') => (i + 2, true, false),
+                Some(_) => (i + 1, true, false),
+                None => (i + 1, true, true),
+            },
+            None => (chunk.len(), false, false),
+        };
+        let room = limit.saturating_sub(out.len());
+        if take > room {
+            over = true;
+        }
+        if !over {
+            out.extend_from_slice(&chunk[..take]);
+        }
+        stream.consume(take);
+        total += take as u64;
+        if cr_at_end {
+            // The `\r` was the last byte buffered: a `\r\n` line end may straddle the buffer.
+            let next = loop {
+                match stream.fill_buf() {
+                    Ok(chunk) => break chunk.first().copied(),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                }
+            };
+            if next == Some(b'\n') {
+                if !over && out.len() < limit {
+                    out.push(b'\n');
+                }
+                stream.consume(1);
+                total += 1;
+            }
+        }
+        if done {
+            return Ok((total, over));
+        }
+    }
+}
+
+/// Why a line that is not blank holds no record, if it is one of the lines no reader can
+/// use: only NUL bytes (padding left by an interrupted write or a preallocated file).
+pub(crate) fn unusable(bytes: &[u8]) -> Option<String> {
+    (bytes.contains(&0) && bytes.iter().all(|&b| b == 0 || b.is_ascii_whitespace()))
+        .then(|| "the line holds only NUL bytes (padding, not a comment)".to_owned())
+}
+
 impl Iterator for Lines {
     type Item = Result<Line, (Position, String)>;
 
@@ -89,16 +167,32 @@ impl Iterator for Lines {
         while !self.done {
             let mut bytes = Vec::new();
             let start = self.byte;
-            match self.stream.read_until(b'\n', &mut bytes) {
-                Ok(0) => self.done = true,
-                Ok(n) => {
+            match read_line_capped(&mut self.stream, &mut bytes, MAX_LINE, false) {
+                Ok((0, _)) => self.done = true,
+                Ok((n, over)) => {
                     self.number += 1;
-                    self.byte += n as u64;
+                    self.byte += n;
+                    let position = Position {
+                        source: self.source.clone(),
+                        line: Some(self.number),
+                        byte: Some(start),
+                        element: None,
+                    };
+                    if over {
+                        let reason = format!(
+                            "the line is {n} bytes long, more than the limit of {} MiB for one record; skipped",
+                            MAX_LINE >> 20
+                        );
+                        return Some(Err((position, reason)));
+                    }
                     while bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
                         bytes.pop();
                     }
                     if self.number == 1 && bytes.starts_with(b"\xEF\xBB\xBF") {
                         bytes.drain(..3);
+                    }
+                    if let Some(reason) = unusable(&bytes) {
+                        return Some(Err((position, reason)));
                     }
                     if bytes.iter().all(u8::is_ascii_whitespace) {
                         continue;
@@ -109,7 +203,6 @@ impl Iterator for Lines {
                         bytes,
                     }));
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => {
                     self.done = true;
                     let position = Position {
@@ -123,5 +216,45 @@ impl Iterator for Lines {
             }
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::BufReader;
+
+    /// Lines of `data` read through a buffer of `capacity` bytes.
+    fn split(data: &[u8], capacity: usize, cr_ends_lines: bool) -> Vec<Vec<u8>> {
+        let mut stream = BufReader::with_capacity(capacity, data);
+        let mut lines = Vec::new();
+        loop {
+            let mut line = Vec::new();
+            let (len, over) = read_line_capped(&mut stream, &mut line, 1 << 20, cr_ends_lines)
+                .expect("reads from memory");
+            if len == 0 {
+                return lines;
+            }
+            assert!(!over);
+            assert_eq!(len as usize, line.len());
+            lines.push(line);
+        }
+    }
+
+    #[test]
+    fn line_ends_are_found_whatever_the_buffer_size() {
+        let data = b"a\r\nbb\rccc\n\r\nd";
+        for capacity in 1..=data.len() + 1 {
+            assert_eq!(
+                split(data, capacity, true),
+                [&b"a\r\n"[..], b"bb\r", b"ccc\n", b"\r\n", b"d"],
+                "capacity {capacity}"
+            );
+            assert_eq!(
+                split(data, capacity, false),
+                [&b"a\r\n"[..], b"bb\rccc\n", b"\r\n", b"d"],
+                "capacity {capacity}"
+            );
+        }
     }
 }

@@ -21,6 +21,7 @@ mod blogger;
 mod csv;
 mod detect;
 mod disqus;
+mod encoding;
 mod jsonl;
 mod lines;
 mod reddit;
@@ -378,23 +379,21 @@ pub fn from_reader(
         error,
     };
     let mut stream = decompress(raw).map_err(io)?;
-    // Peek at the first bytes, reading until there are enough to tell the format (a pipe may
-    // deliver a few bytes at a time), then put them back in front of the rest. A read error
-    // here (a truncated gzip file, say) is handed on after the bytes read before it, so the
-    // reader reports it in place, after the comments it could read.
-    let mut head = Vec::with_capacity(DETECT_LEN);
-    let mut deferred = None;
-    let mut buf = [0u8; 4096];
-    while head.len() < DETECT_LEN {
-        match stream.read(&mut buf[..(DETECT_LEN - head.len()).min(4096)]) {
-            Ok(0) => break,
-            Ok(n) => head.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                deferred = Some(e);
-                break;
-            }
+    // Peek at the first bytes (see `read_head`) to tell the encoding; input that is not UTF-8
+    // is decoded to UTF-8 here, and the format is told from the decoded bytes.
+    let (mut head, mut deferred) = read_head(&mut stream);
+    let mut unknown_encoding = None;
+    match encoding::sniff(&head) {
+        encoding::Sniffed::Utf8 => {}
+        encoding::Sniffed::Decode(enc) => {
+            let raw = rejoin(head, deferred, stream);
+            stream = Box::new(BufReader::with_capacity(
+                1 << 16,
+                encoding::Transcoder::new(raw, enc),
+            ));
+            (head, deferred) = read_head(&mut stream);
         }
+        encoding::Sniffed::Unknown(label) => unknown_encoding = Some(label),
     }
     let format = match options.format {
         Some(f) => f,
@@ -405,14 +404,23 @@ pub fn from_reader(
         None => detect_format(&head, &name)
             .ok_or_else(|| InputError::UnknownFormat(name.to_string()))?,
     };
-    let rest: Box<dyn Read + Send> = match deferred {
-        Some(e) => Box::new(FailOnce(Some(e))),
-        None => Box::new(stream),
-    };
-    let stream: ByteStream = Box::new(BufReader::with_capacity(
-        1 << 16,
-        std::io::Cursor::new(head).chain(rest),
-    ));
+    if let Some(label) = unknown_encoding {
+        let error = RecordError {
+            position: Position {
+                line: Some(1),
+                byte: Some(0),
+                ..Position::new(name.clone())
+            },
+            id: None,
+            reason: encoding::EncodingError(label).to_string(),
+        };
+        return Ok(Input {
+            format,
+            source: name,
+            records: Box::new(std::iter::once(Err(error))),
+        });
+    }
+    let stream = rejoin(head, deferred, stream);
     let records: Box<dyn Iterator<Item = RecordResult> + Send> = match format {
         Format::Jsonl => Box::new(jsonl::JsonlReader::new(
             stream,
@@ -430,6 +438,36 @@ pub fn from_reader(
         source: name,
         records,
     })
+}
+
+/// Reads the first bytes of a stream, until there are enough to tell the encoding and the
+/// format (a pipe may deliver a few bytes at a time). A read error here (a truncated gzip file,
+/// say) is returned for [`rejoin`] to hand on after the bytes read before it, so the reader
+/// reports it in place, after the comments it could read.
+fn read_head(stream: &mut ByteStream) -> (Vec<u8>, Option<std::io::Error>) {
+    let mut head = Vec::with_capacity(DETECT_LEN);
+    let mut buf = [0u8; 4096];
+    while head.len() < DETECT_LEN {
+        match stream.read(&mut buf[..(DETECT_LEN - head.len()).min(4096)]) {
+            Ok(0) => break,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return (head, Some(e)),
+        }
+    }
+    (head, None)
+}
+
+/// Puts the bytes [`read_head`] took back in front of the rest of the stream (or of its error).
+fn rejoin(head: Vec<u8>, deferred: Option<std::io::Error>, stream: ByteStream) -> ByteStream {
+    let rest: Box<dyn Read + Send> = match deferred {
+        Some(e) => Box::new(FailOnce(Some(e))),
+        None => Box::new(stream),
+    };
+    Box::new(BufReader::with_capacity(
+        1 << 16,
+        std::io::Cursor::new(head).chain(rest),
+    ))
 }
 
 /// A reader that fails once with a stored error, then reads as empty.

@@ -63,10 +63,11 @@
 //! or one a DTD defines) is kept as written, never expanded: the comment text is HTML and the
 //! normalizer decodes HTML entities later. Comment text keeps its HTML.
 //!
-//! The input must be UTF-8, as WordPress writes it (`wxr_cdata()` converts to UTF-8 whatever
-//! the declared charset). A comment holding bytes that are not UTF-8 is reported as an error
-//! and reading goes on; such bytes elsewhere (a post title) become U+FFFD. UTF-16 input is
-//! refused with one error.
+//! WordPress writes UTF-8 (`wxr_cdata()` converts to UTF-8 whatever the declared charset).
+//! Other tools may not: UTF-16 input and input whose XML declaration names another encoding
+//! (`ISO-8859-1`, `windows-1252`, …) are decoded to UTF-8 before this reader sees them (see
+//! `encoding.rs`). A comment holding bytes that are not UTF-8 is reported as an error and
+//! reading goes on; such bytes elsewhere (a post title) become U+FFFD.
 //!
 //! # Errors and positions
 //!
@@ -130,7 +131,7 @@ const NAMESPACES: usize = 64;
 
 /// The byte stream under quick-xml: each byte that is not UTF-8 becomes [`SUB`] and its offset
 /// is reported through [`Utf8Guard::take_invalid`]; the bytes and lines consumed are counted,
-/// for positions, byte order marks included; UTF-16 input is refused.
+/// for positions, byte order marks included.
 type Utf8Guard = Utf8Stream<WxrInput>;
 
 /// How the WXR reader's [`Utf8Guard`] treats its input.
@@ -138,8 +139,6 @@ struct WxrInput;
 
 impl StreamOptions for WxrInput {
     const REPLACEMENT: u8 = SUB;
-    const REFUSE_UTF16: Option<&'static str> =
-        Some("the input is UTF-16, which WXR readers do not support: convert it to UTF-8");
     const RECORD_INVALID: bool = true;
 }
 

@@ -3,7 +3,7 @@
 //! loop that turns parser events into records, and small text helpers.
 //!
 //! The readers differ in what their stream does besides replacing bad bytes (skipping byte order
-//! marks, refusing UTF-16, remembering where bad bytes were, bounding token sizes): each says so
+//! marks, remembering where bad bytes were, bounding token sizes): each says so
 //! through a [`StreamOptions`] type.
 
 use super::{ByteStream, Position, RecordResult};
@@ -11,7 +11,7 @@ use quick_xml::XmlVersion;
 use quick_xml::escape::resolve_xml_entity;
 use quick_xml::events::BytesRef;
 use quick_xml::events::attributes::Attribute;
-use quick_xml::reader::Config;
+use quick_xml::reader::{BinaryStream, Config};
 use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::io::{self, BufRead, Read};
@@ -36,9 +36,6 @@ pub(super) trait StreamOptions {
     /// Whether leading UTF-8 byte order marks are skipped: counted in [`Utf8Stream::offset`],
     /// never handed to the parser.
     const SKIP_BOM: bool = false;
-    /// When set, input whose first chunk starts with a UTF-16 byte order mark fails with this
-    /// message, and then reads as empty.
-    const REFUSE_UTF16: Option<&'static str> = None;
     /// Whether the offsets of replaced bytes are kept, for [`Utf8Stream::take_invalid_before`].
     const RECORD_INVALID: bool = false;
     /// When set, more than this many bytes consumed without a `<` or `>` make the stream fail
@@ -165,16 +162,6 @@ impl<O: StreamOptions> Utf8Stream<O> {
                 Err(e) => return Err(e),
             }
         };
-        if let Some(message) = O::REFUSE_UTF16
-            && self.offset == 0
-            && self.filled == 0
-        {
-            let chunk = &self.buf[..n];
-            if chunk.starts_with(&[0xFF, 0xFE]) || chunk.starts_with(&[0xFE, 0xFF]) {
-                self.eof = true;
-                return Err(io::Error::new(io::ErrorKind::InvalidData, message));
-            }
-        }
         self.eof = n == 0;
         self.filled += n;
         self.check();
@@ -401,6 +388,161 @@ pub(super) fn non_empty(s: String) -> Option<String> {
     (!s.is_empty()).then_some(s)
 }
 
+// ---------------------------------------------------------------------------------------------
+// Skipping elements nested too deep
+
+/// A stream markup can be skipped on: a [`Utf8Stream`], or quick-xml's view of one.
+pub(super) trait Skippable: BufRead {
+    /// At least `n` bytes ahead, unless the input ends first.
+    fn peek_bytes(&mut self, n: usize) -> io::Result<&[u8]>;
+}
+
+impl<O: StreamOptions> Skippable for Utf8Stream<O> {
+    fn peek_bytes(&mut self, n: usize) -> io::Result<&[u8]> {
+        self.peek(n)
+    }
+}
+
+impl<O: StreamOptions> Skippable for BinaryStream<'_, Utf8Stream<O>> {
+    fn peek_bytes(&mut self, n: usize) -> io::Result<&[u8]> {
+        self.get_mut().peek(n)
+    }
+}
+
+/// Skips the content of an element (whose start tag was just read) up to its end tag, which
+/// is left for quick-xml (it keeps the names of open elements, so nesting it parsed would cost
+/// memory). `Ok(false)` when the input ends first.
+pub(super) fn skip_content(stream: &mut impl Skippable) -> io::Result<bool> {
+    let mut depth: u64 = 0;
+    loop {
+        let chunk = stream.fill_buf()?;
+        if chunk.is_empty() {
+            return Ok(false);
+        }
+        match chunk.iter().position(|&b| b == b'<') {
+            Some(i) => stream.consume(i),
+            None => {
+                let n = chunk.len();
+                stream.consume(n);
+                continue;
+            }
+        }
+        let (opener, needle): (usize, &[u8]) = match markup(stream.peek_bytes(9)?) {
+            Markup::Truncated => {
+                stream.consume(1);
+                return Ok(false);
+            }
+            Markup::End if depth == 0 => return Ok(true),
+            Markup::End => {
+                depth -= 1;
+                (2, b">")
+            }
+            Markup::Other(opener, needle) => (opener, needle),
+            Markup::Start => {
+                match skip_tag(stream)? {
+                    None => return Ok(false),
+                    Some(true) => {}
+                    Some(false) => depth += 1,
+                }
+                continue;
+            }
+        };
+        stream.consume(opener);
+        if !skip_past(stream, needle)? {
+            return Ok(false);
+        }
+    }
+}
+
+/// Markup met while skipping.
+enum Markup {
+    /// `<` at the end of the input.
+    Truncated,
+    /// An end tag.
+    End,
+    /// A start or empty-element tag.
+    Start,
+    /// Markup of this many opening bytes, ending with this.
+    Other(usize, &'static [u8]),
+}
+
+/// What the markup starting `head` (at a `<`) is.
+fn markup(head: &[u8]) -> Markup {
+    match head {
+        [] | [_] => Markup::Truncated,
+        [_, b'/', ..] => Markup::End,
+        [_, b'?', ..] => Markup::Other(2, b"?>"),
+        _ if head.starts_with(b"<!--") => Markup::Other(4, b"-->"),
+        _ if head.starts_with(b"<![CDATA[") => Markup::Other(9, b"]]>"),
+        [_, b'!', ..] => Markup::Other(2, b">"),
+        _ => Markup::Start,
+    }
+}
+
+/// Skips up to and including `needle`; `Ok(false)` when the input ends first.
+fn skip_past(stream: &mut impl Skippable, needle: &[u8]) -> io::Result<bool> {
+    let mut matched = 0;
+    loop {
+        let chunk = stream.fill_buf()?;
+        if chunk.is_empty() {
+            return Ok(false);
+        }
+        let mut used = chunk.len();
+        for (k, &b) in chunk.iter().enumerate() {
+            matched = advance(needle, matched, b);
+            if matched == needle.len() {
+                used = k + 1;
+                break;
+            }
+        }
+        stream.consume(used);
+        if matched == needle.len() {
+            return Ok(true);
+        }
+    }
+}
+
+/// How much of `needle` ends the input after `b` follows `matched` matched bytes.
+fn advance(needle: &[u8], matched: usize, b: u8) -> usize {
+    (1..=matched + 1)
+        .rev()
+        .find(|&k| needle[k - 1] == b && needle[..k - 1] == needle[matched + 1 - k..matched])
+        .unwrap_or(0)
+}
+
+/// Skips a start or empty tag (at its `<`), minding quoted `>`: `Some(true)` for an empty
+/// tag, `None` when the input ends first.
+fn skip_tag(stream: &mut impl Skippable) -> io::Result<Option<bool>> {
+    let mut quote = None;
+    let mut prev = 0;
+    loop {
+        let chunk = stream.fill_buf()?;
+        if chunk.is_empty() {
+            return Ok(None);
+        }
+        let mut used = chunk.len();
+        let mut empty = None;
+        for (k, &b) in chunk.iter().enumerate() {
+            match (quote, b) {
+                (Some(q), _) if b == q => quote = None,
+                (Some(_), _) => {}
+                (None, b'"' | b'\'') => quote = Some(b),
+                (None, b'>') => {
+                    empty = Some(prev == b'/');
+                    used = k + 1;
+                    break;
+                }
+                (None, _) => {}
+            }
+            prev = b;
+        }
+        stream.consume(used);
+        if empty.is_some() {
+            return Ok(empty);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -438,5 +580,20 @@ mod tests {
         assert_eq!(field, "abc");
         assert!(push_cut(&mut field, "d", 4));
         assert_eq!(floor_char_boundary("é", 9), 2);
+    }
+
+    #[test]
+    fn advance_finds_needles_that_overlap_themselves() {
+        let find = |needle: &[u8], hay: &[u8]| {
+            let mut m = 0;
+            hay.iter().position(|&b| {
+                m = advance(needle, m, b);
+                m == needle.len()
+            })
+        };
+        assert_eq!(find(b"-->", b"a --->"), Some(5));
+        assert_eq!(find(b"]]>", b"]]]]>x"), Some(4));
+        assert_eq!(find(b"?>", b"??>"), Some(2));
+        assert_eq!(find(b"-->", b"- -> ->"), None);
     }
 }

@@ -80,7 +80,7 @@ impl Default for PolicyConfig {
         PolicyConfig {
             abusive: ClassThresholds {
                 review_at: Some(0.5),
-                reject_at: Some(0.95),
+                reject_at: Some(0.85),
             },
             off_topic: ClassThresholds {
                 review_at: Some(0.5),

@@ -2,7 +2,7 @@
 //! `tests/fuzz_regressions.rs`, which replays the corpora on stable.
 
 use comment_sieve::input::{Format, InputOptions, from_reader};
-use comment_sieve::model_file::{FORMAT_VERSION, MAGIC};
+use comment_sieve::model_file::{FORMAT_VERSION, MAGIC, OLDEST_FORMAT_VERSION};
 use comment_sieve::{Classifier, Normalizer, Tokenizer};
 use std::io::Cursor;
 use std::sync::OnceLock;
@@ -45,18 +45,21 @@ pub fn normalize_tokenize(data: &[u8]) {
 }
 
 /// The `model_loader` target: decode the bytes as a model file, then the bytes after the
-/// header under a correct header (length and CRC-32 fixed up), so mutations reach the body
+/// header under a correct header of each readable version (length and CRC-32 fixed up), so mutations reach the body
 /// decoder instead of stopping at the checksum. `Ok` or `Err`, never a panic.
 pub fn model_loader(data: &[u8]) {
     let _ = Classifier::from_bytes(data);
     if let Some(body) = data.get(HEADER_LEN..) {
-        let mut file = Vec::with_capacity(data.len());
-        file.extend_from_slice(&MAGIC);
-        file.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        file.extend_from_slice(&[0, 0]);
-        file.extend_from_slice(&(body.len() as u64).to_le_bytes());
-        file.extend_from_slice(&crc32fast::hash(body).to_le_bytes());
-        file.extend_from_slice(body);
-        let _ = Classifier::from_bytes(&file);
+        // Every version this build reads: their bodies decode differently.
+        for version in OLDEST_FORMAT_VERSION..=FORMAT_VERSION {
+            let mut file = Vec::with_capacity(data.len());
+            file.extend_from_slice(&MAGIC);
+            file.extend_from_slice(&version.to_le_bytes());
+            file.extend_from_slice(&[0, 0]);
+            file.extend_from_slice(&(body.len() as u64).to_le_bytes());
+            file.extend_from_slice(&crc32fast::hash(body).to_le_bytes());
+            file.extend_from_slice(body);
+            let _ = Classifier::from_bytes(&file);
+        }
     }
 }
