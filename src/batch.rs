@@ -165,19 +165,37 @@ impl<'c> BatchScorer<'c> {
             let mut summary = Summary::default();
             // Dropping the receiver on an early return stops the reader thread.
             for chunk in receiver {
-                let outcomes: Vec<(Outcome, R)> = chunk
+                // The chunk is one batch: comments get thread and parent context from the
+                // other comments of the chunk (see `crate::context`).
+                let comments: Vec<&crate::comment::Comment<'_>> = chunk
+                    .iter()
+                    .filter_map(|result| match result {
+                        Ok(record) if record.skip.is_none() => Some(&record.comment),
+                        _ => None,
+                    })
+                    .collect();
+                let mut verdicts = self.classifier.classify_refs(&comments).into_iter();
+                drop(comments);
+                let outcomes: Vec<Outcome> = chunk
+                    .into_iter()
+                    .map(|result| match result {
+                        Ok(record) => match record.skip {
+                            Some(skip) => Outcome::Skipped { record, skip },
+                            None => {
+                                // One verdict per unskipped record, in order; the fallback is
+                                // never taken.
+                                let verdict = verdicts
+                                    .next()
+                                    .unwrap_or_else(|| self.classifier.classify(&record.comment));
+                                Outcome::Verdict { record, verdict }
+                            }
+                        },
+                        Err(e) => Outcome::Error(e),
+                    })
+                    .collect();
+                let outcomes: Vec<(Outcome, R)> = outcomes
                     .into_par_iter()
-                    .map(|result| {
-                        let outcome = match result {
-                            Ok(record) => match record.skip {
-                                Some(skip) => Outcome::Skipped { record, skip },
-                                None => {
-                                    let verdict = self.classifier.classify(&record.comment);
-                                    Outcome::Verdict { record, verdict }
-                                }
-                            },
-                            Err(e) => Outcome::Error(e),
-                        };
+                    .map(|outcome| {
                         let rendered = render(&outcome);
                         (outcome, rendered)
                     })

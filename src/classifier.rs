@@ -2,6 +2,9 @@
 
 use crate::calibrate::{Calibration, MIN_CALIBRATION_ROWS, fit_temperature, probabilities_at};
 use crate::comment::Comment;
+use crate::context::{
+    self, ContextFeatures, ContextKind, ContextParams, ContextScoring, Similarities,
+};
 use crate::explain::{self, Evidence};
 use crate::features::{FeatureMatrix, FeatureVector};
 use crate::label::Label;
@@ -154,6 +157,8 @@ pub struct Classifier {
     /// The fused fast path, derived from `vectorizer` and `model`; `None` only for a vocabulary
     /// the compact index can't hold, which falls back to the reference path.
     scoring: Option<ScoringTable>,
+    /// Post-aware pseudo-token columns, after the vocabulary's (see [`crate::context`]).
+    context: ContextFeatures,
     /// Temperature of the probabilities (see [`crate::calibrate`]); `None` for raw ones.
     temperature: Option<f64>,
 }
@@ -162,19 +167,39 @@ static EMBEDDED_MODEL: &[u8] =
     include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/models/default.model"));
 
 impl Classifier {
-    /// Assembles a classifier from its parts. The model must have one column per vocabulary
-    /// term.
+    /// Assembles a classifier without context features from its parts. The model must have
+    /// one column per vocabulary term.
     pub fn from_parts(
         normalizer: Normalizer,
         vectorizer: Vectorizer,
         model: NaiveBayes,
         info: ModelInfo,
     ) -> Result<Self, ModelError> {
-        if model.n_features() != vectorizer.vocabulary().len() {
+        Self::from_parts_with_context(
+            normalizer,
+            vectorizer,
+            model,
+            ContextFeatures::default(),
+            info,
+        )
+    }
+
+    /// Assembles a classifier from its parts. The model must have one column per vocabulary
+    /// term, then one per context column ([`ContextFeatures::n_columns`]).
+    pub fn from_parts_with_context(
+        normalizer: Normalizer,
+        vectorizer: Vectorizer,
+        model: NaiveBayes,
+        context: ContextFeatures,
+        info: ModelInfo,
+    ) -> Result<Self, ModelError> {
+        let terms = vectorizer.vocabulary().len();
+        if model.n_features() != terms + context.n_columns() {
             return Err(ModelError::Invalid(format!(
-                "{} model features for {} vocabulary terms",
+                "{} model features for {} vocabulary terms and {} context columns",
                 model.n_features(),
-                vectorizer.vocabulary().len()
+                terms,
+                context.n_columns()
             )));
         }
         let scoring = ScoringTable::build(&vectorizer, &model);
@@ -184,6 +209,7 @@ impl Classifier {
             model,
             info,
             scoring,
+            context,
             temperature: None,
         })
     }
@@ -258,20 +284,134 @@ impl Classifier {
         &self.info
     }
 
-    /// Classifies one comment.
+    /// The model's context features (inactive for a model trained without them).
+    pub fn context(&self) -> &ContextFeatures {
+        &self.context
+    }
+
+    /// Classifies one comment. With a model trained with context features, a comment that
+    /// carries its post's title or body gets post-similarity tokens (see [`crate::context`]);
+    /// thread and parent contexts need [`Classifier::classify_batch`].
+    ///
+    /// ```
+    /// use comment_sieve::{Classifier, Comment};
+    /// let classifier = Classifier::embedded()?;
+    /// let alone = Comment::new("1", "Rents went up 20% here since the change.");
+    /// let with_post = alone.clone().with_post_title("How the tax change affects renters");
+    /// // Without post text, a comment scores as its bare text.
+    /// assert_eq!(classifier.classify(&alone), classifier.classify_text(&alone.text));
+    /// let verdict = classifier.classify(&with_post);
+    /// assert!((verdict.probabilities.to_array().iter().sum::<f64>() - 1.0).abs() < 1e-9);
+    /// # Ok::<(), comment_sieve::ModelError>(())
+    /// ```
     pub fn classify(&self, comment: &Comment<'_>) -> Verdict {
-        self.classify_text(&comment.text)
+        Verdict::from_jll(self.comment_jll(comment), self.temperature)
+    }
+
+    /// The joint log-likelihoods of one comment read alone: its text, plus post tokens.
+    fn comment_jll(&self, comment: &Comment<'_>) -> [f64; Label::COUNT] {
+        let jll = self.text_jll(&comment.text);
+        match self.single_similarities(comment) {
+            Some(sims) => self.add_context(jll, &sims),
+            None => jll,
+        }
+    }
+
+    /// The similarities of a comment read alone (post context only), or `None` if it has no
+    /// context the model uses.
+    fn single_similarities(&self, comment: &Comment<'_>) -> Option<Similarities> {
+        if !self.context.kinds()[ContextKind::Post as usize]
+            || !comment.post.as_deref().is_some_and(context::has_text)
+        {
+            return None;
+        }
+        let vector = self.features(&comment.text);
+        let s = context::post_similarity(&self.normalizer, &self.vectorizer, comment, &vector)?;
+        Some([Some(s), None, None])
+    }
+
+    /// Adds the context tokens of `sims` to text-only joint log-likelihoods, as the model
+    /// would score them in the same row as the text's terms.
+    fn add_context(
+        &self,
+        mut jll: [f64; Label::COUNT],
+        sims: &Similarities,
+    ) -> [f64; Label::COUNT] {
+        let w = self.context.weight();
+        for column in self.context.columns(sims) {
+            if let Some(log_p) = self.context_log_p(column) {
+                for c in 0..Label::COUNT {
+                    jll[c] += w * log_p[c];
+                }
+            }
+        }
+        jll
+    }
+
+    /// Per class, the log-probability the model gives context column `column` (counted from
+    /// the first context column), as [`ContextScoring`] says.
+    fn context_log_p(&self, column: usize) -> Option<[f64; Label::COUNT]> {
+        let base = self.vectorizer.vocabulary().len();
+        match self.context.scoring() {
+            ContextScoring::Multinomial => {
+                let lf = self.model.log_feature().get(base + column)?;
+                let log_total = self.model.log_total();
+                Some(std::array::from_fn(|c| lf[c] - log_total[c]))
+            }
+            ContextScoring::Conditional => {
+                let kind = ContextKind::ALL.into_iter().find(|&k| {
+                    self.context
+                        .kind_columns(k)
+                        .is_some_and(|r| r.contains(&column))
+                })?;
+                let range = self.context.kind_columns(kind)?;
+                let counts = self.model.feature_counts();
+                let own = counts.get(base + column)?;
+                let buckets = range.len() as f64;
+                // Laplace smoothing of one comment's worth of count per bucket.
+                let unit = (self.context.weight() * crate::model::WEIGHT_SCALE).round();
+                Some(std::array::from_fn(|c| {
+                    let all: f64 = range
+                        .clone()
+                        .filter_map(|j| counts.get(base + j))
+                        .map(|n| n[c] as f64)
+                        .sum();
+                    ((own[c] as f64 + unit) / (all + unit * buckets)).ln()
+                }))
+            }
+        }
+    }
+
+    /// The model row of a comment read alone: its text's terms, then its post tokens.
+    fn comment_features(&self, comment: &Comment<'_>) -> FeatureVector {
+        let mut x = self.features(&comment.text);
+        if let Some(sims) = self.single_similarities(comment) {
+            self.push_context(&mut x, &sims);
+        }
+        x
+    }
+
+    fn push_context(&self, x: &mut FeatureVector, sims: &Similarities) {
+        let base = self.vectorizer.vocabulary().len();
+        for column in self.context.columns(sims) {
+            x.indices.push((base + column) as u32);
+            x.values.push(self.context.weight());
+        }
     }
 
     /// Classifies one bare text.
     pub fn classify_text(&self, text: &str) -> Verdict {
+        Verdict::from_jll(self.text_jll(text), self.temperature)
+    }
+
+    fn text_jll(&self, text: &str) -> [f64; Label::COUNT] {
         WORKSPACE.with(|ws| match ws.try_borrow_mut() {
             Ok(mut ws) => self.classify_with(text, &mut ws),
             Err(_) => self.classify_with(text, &mut Workspace::default()),
         })
     }
 
-    fn classify_with(&self, text: &str, ws: &mut Workspace) -> Verdict {
+    fn classify_with(&self, text: &str, ws: &mut Workspace) -> [f64; Label::COUNT] {
         let Workspace {
             scratch,
             normalized,
@@ -281,17 +421,11 @@ impl Classifier {
         } = ws;
         self.normalizer.normalize_into(text, scratch, normalized);
         if let Some(table) = &self.scoring {
-            return Verdict::from_jll(
-                table.joint_log_likelihood(&self.vectorizer, normalized, scoring_scratch),
-                self.temperature,
-            );
+            return table.joint_log_likelihood(&self.vectorizer, normalized, scoring_scratch);
         }
         self.vectorizer
             .transform_into(normalized, vector_scratch, features);
-        Verdict::from_jll(
-            self.model.joint_log_likelihood_of(features.iter()),
-            self.temperature,
-        )
+        self.model.joint_log_likelihood_of(features.iter())
     }
 
     /// Classifies one comment like [`Classifier::classify`] and lists its evidence: every
@@ -300,7 +434,7 @@ impl Classifier {
     /// and debugging.
     pub fn explain(&self, comment: &Comment<'_>) -> Verdict {
         let text: &str = &comment.text;
-        let mut verdict = self.classify_text(text);
+        let mut verdict = self.classify(comment);
         let normalized = self.normalizer.normalize(text);
         let x = self.vectorizer.transform(&normalized);
         let spans = explain::word_spans(&self.normalizer, text, &normalized);
@@ -318,24 +452,47 @@ impl Classifier {
         let log_feature = self.model.log_feature();
         let log_total = self.model.log_total();
         let label = verdict.label.index();
+        let ratio_of = |j: usize, weight: f64| -> Option<[f64; Label::COUNT]> {
+            let lf = log_feature.get(j)?;
+            let log_p: [f64; Label::COUNT] = std::array::from_fn(|c| lf[c] - log_total[c]);
+            let total: f64 = log_p.iter().sum();
+            let others = (Label::COUNT - 1) as f64;
+            Some(std::array::from_fn(|c| {
+                weight * (log_p[c] - (total - log_p[c]) / others)
+            }))
+        };
         let mut evidence: Vec<Evidence> = first
             .into_iter()
             .filter_map(|(j, words, count)| {
                 let weight = x.indices.binary_search(&j).ok().map(|k| x.values[k])?;
-                let lf = log_feature.get(j as usize)?;
-                let log_p: [f64; Label::COUNT] = std::array::from_fn(|c| lf[c] - log_total[c]);
-                let total: f64 = log_p.iter().sum();
-                let others = (Label::COUNT - 1) as f64;
-                let ratio =
-                    std::array::from_fn(|c| weight * (log_p[c] - (total - log_p[c]) / others));
                 Some(Evidence {
                     term: self.vectorizer.vocabulary().terms()[j as usize].to_string(),
                     span: explain::span_of(&spans, &words),
                     count,
-                    log_likelihood_ratio: ratio,
+                    log_likelihood_ratio: ratio_of(j as usize, weight)?,
                 })
             })
             .collect();
+        // Context tokens have no place in the text: an empty span at its start.
+        if let Some(sims) = self.single_similarities(comment) {
+            for column in self.context.columns(&sims) {
+                if let (Some(term), Some(log_p)) =
+                    (self.context.column_name(column), self.context_log_p(column))
+                {
+                    let total: f64 = log_p.iter().sum();
+                    let others = (Label::COUNT - 1) as f64;
+                    let w = self.context.weight();
+                    let ratio =
+                        std::array::from_fn(|c| w * (log_p[c] - (total - log_p[c]) / others));
+                    evidence.push(Evidence {
+                        term,
+                        span: 0..0,
+                        count: 1,
+                        log_likelihood_ratio: ratio,
+                    });
+                }
+            }
+        }
         evidence.sort_by(|a, b| {
             b.log_likelihood_ratio[label]
                 .abs()
@@ -346,10 +503,89 @@ impl Classifier {
         verdict
     }
 
-    /// Classifies many comments in parallel (on rayon's current pool). The result is in input
-    /// order and identical to calling [`Classifier::classify`] on each.
+    /// Classifies many comments in parallel (on rayon's current pool), in input order.
+    ///
+    /// With a model trained with context features, comments also get context from each
+    /// other (see [`crate::context`]): a reply from its parent when the parent is in the
+    /// batch, and a comment without post text from the other comments of its post in the
+    /// batch (leave-one-out). A comment with no such context gets the same verdict as from
+    /// [`Classifier::classify`].
+    ///
+    /// ```
+    /// use comment_sieve::{Classifier, Comment};
+    /// let classifier = Classifier::embedded()?;
+    /// let thread = [
+    ///     Comment::new("1", "The council should fund the new library.").with_post_id("p"),
+    ///     Comment::new("2", "Library funding matters more than the stadium.").with_post_id("p"),
+    /// ];
+    /// let verdicts = classifier.classify_batch(&thread);
+    /// assert_eq!(verdicts.len(), 2);
+    /// # Ok::<(), comment_sieve::ModelError>(())
+    /// ```
     pub fn classify_batch(&self, comments: &[Comment<'_>]) -> Vec<Verdict> {
-        comments.par_iter().map(|c| self.classify(c)).collect()
+        let refs: Vec<&Comment<'_>> = comments.iter().collect();
+        self.classify_refs(&refs)
+    }
+
+    /// [`Classifier::classify_batch`] over borrowed comments.
+    pub(crate) fn classify_refs(&self, comments: &[&Comment<'_>]) -> Vec<Verdict> {
+        self.batch_jll(comments)
+            .into_iter()
+            .map(|jll| Verdict::from_jll(jll, self.temperature))
+            .collect()
+    }
+
+    fn batch_jll(&self, comments: &[&Comment<'_>]) -> Vec<[f64; Label::COUNT]> {
+        if !self.context.is_active() {
+            return comments
+                .par_iter()
+                .map(|c| self.text_jll(&c.text))
+                .collect();
+        }
+        let vectors: Vec<FeatureVector> = comments
+            .par_iter()
+            .map(|c| self.features(&c.text))
+            .collect();
+        let sims = context::batch_similarities(
+            &self.normalizer,
+            &self.vectorizer,
+            self.context.kinds(),
+            comments,
+            &vectors,
+        );
+        comments
+            .par_iter()
+            .zip(sims)
+            .map(|(c, s)| self.add_context(self.text_jll(&c.text), &s))
+            .collect()
+    }
+
+    /// The context similarities each comment of a batch gets, as [`Classifier::classify_batch`]
+    /// computes them (indexed like [`ContextKind::ALL`]; `None` where there is no such context
+    /// or the model does not use it).
+    pub fn batch_similarities(&self, comments: &[Comment<'_>]) -> Vec<Similarities> {
+        let refs: Vec<&Comment<'_>> = comments.iter().collect();
+        let vectors: Vec<FeatureVector> = refs.par_iter().map(|c| self.features(&c.text)).collect();
+        context::batch_similarities(
+            &self.normalizer,
+            &self.vectorizer,
+            self.context.kinds(),
+            &refs,
+            &vectors,
+        )
+    }
+
+    /// The names of the context tokens a comment read alone gets (empty without post text or
+    /// with a model without context features).
+    pub fn context_tokens(&self, comment: &Comment<'_>) -> Vec<String> {
+        match self.single_similarities(comment) {
+            Some(sims) => self
+                .context
+                .columns(&sims)
+                .filter_map(|c| self.context.column_name(c))
+                .collect(),
+            None => Vec::new(),
+        }
     }
 
     /// The feature vector of one text, as the model sees it.
@@ -360,7 +596,7 @@ impl Classifier {
 
     /// Adds one moderated comment to the model's counts.
     pub fn learn(&mut self, comment: &Comment<'_>, label: Label) -> Result<(), NaiveBayesError> {
-        let x = self.features(&comment.text);
+        let x = self.comment_features(comment);
         self.model.learn(&x, label)?;
         self.refresh_scoring(&x);
         Ok(())
@@ -369,7 +605,7 @@ impl Classifier {
     /// Removes one comment learned before with the same label; undoes [`Classifier::learn`]
     /// exactly.
     pub fn forget(&mut self, comment: &Comment<'_>, label: Label) -> Result<(), NaiveBayesError> {
-        let x = self.features(&comment.text);
+        let x = self.comment_features(comment);
         self.model.forget(&x, label)?;
         self.refresh_scoring(&x);
         Ok(())
@@ -404,6 +640,9 @@ pub enum TrainError {
     /// Internal inconsistency while assembling the classifier.
     #[error(transparent)]
     Assemble(#[from] ModelError),
+    /// Bad context-feature settings.
+    #[error(transparent)]
+    Context(#[from] crate::context::ContextError),
 }
 
 /// Everything that decides how a classifier is trained.
@@ -438,6 +677,9 @@ pub struct ClassifierParams {
     pub priors: crate::model::ClassPriors,
     /// Naive Bayes variant.
     pub kind: crate::model::NaiveBayesKind,
+    /// Post-aware context features (see [`crate::context`]).
+    #[serde(default)]
+    pub context: ContextParams,
     /// How the probabilities are calibrated (see [`crate::calibrate`]).
     pub calibration: Calibration,
 }
@@ -461,9 +703,18 @@ impl Default for ClassifierParams {
                 max_features: None,
             },
             alpha: 0.05,
-            // Class offsets tuned for macro-F1 on held-out folds: exp(-0.6), exp(-0.9), 1.
-            priors: crate::model::ClassPriors::Fixed([0.5488, 0.4066, 1.0]),
+            // Class offsets tuned for macro-F1 on held-out folds: exp(-0.7), exp(-0.9), 1.
+            priors: crate::model::ClassPriors::Fixed([0.4966, 0.4066, 1.0]),
             kind: crate::model::NaiveBayesKind::Multinomial,
+            // Thread similarity only: post-title tokens lowered out-of-fold macro-F1.
+            context: ContextParams {
+                buckets: 5,
+                weight: 1.5,
+                post: false,
+                parent: false,
+                thread: true,
+                scoring: crate::context::ContextScoring::Conditional,
+            },
             calibration: Calibration::default(),
         }
     }
@@ -525,10 +776,30 @@ impl ClassifierParams {
                 out
             })
             .collect();
-        let (vectorizer, rows) =
+        let (vectorizer, mut rows) =
             Vectorizer::fit_transform(self.vectorizer, self.vocabulary, &normalized)?;
         drop(normalized);
-        let mut matrix = FeatureMatrix::new(vectorizer.vocabulary().len());
+        // Context similarities of the training comments, among themselves: thread profiles
+        // come from training thread-mates.
+        let refs: Vec<&Comment<'_>> = comments.iter().collect();
+        let sims = context::batch_similarities(
+            &normalizer,
+            &vectorizer,
+            self.context.kinds(),
+            &refs,
+            &rows,
+        );
+        let per_kind: [Vec<f64>; 3] =
+            std::array::from_fn(|k| sims.iter().filter_map(|s| s[k]).collect());
+        let context = ContextFeatures::learn(&self.context, &per_kind)?;
+        let terms = vectorizer.vocabulary().len();
+        for (row, s) in rows.iter_mut().zip(&sims) {
+            for column in context.columns(s) {
+                row.indices.push((terms + column) as u32);
+                row.values.push(context.weight());
+            }
+        }
+        let mut matrix = FeatureMatrix::new(terms + context.n_columns());
         for row in &rows {
             matrix
                 .push(row)
@@ -537,8 +808,10 @@ impl ClassifierParams {
         drop(rows);
         let dataset = DatasetBase::new(matrix, Array1::from(labels.to_vec()));
         let model = nb_params.fit(&dataset)?;
-        Ok(Classifier::from_parts(normalizer, vectorizer, model, info)?
-            .with_temperature(temperature)?)
+        Ok(
+            Classifier::from_parts_with_context(normalizer, vectorizer, model, context, info)?
+                .with_temperature(temperature)?,
+        )
     }
 }
 

@@ -9,9 +9,10 @@ use comment_sieve::input::{
     ExportField, ExportFields, FieldMap, Format, InputOptions, Position, Skip,
 };
 use comment_sieve::{
-    Calibration, ClassPriors, Classifier, ClassifierParams, Comment, Evaluation, Label,
-    LeaveOneSourceOut, ModelInfo, NaiveBayesKind, NormalizerConfig, Probabilities, TermWeight,
-    VectorizerConfig, Verdict, calibrate, cross_validate, leave_one_source_out, tune_class_offsets,
+    Calibration, ClassPriors, Classifier, ClassifierParams, Comment, ContextScoring, Evaluation,
+    Label, LeaveOneSourceOut, ModelInfo, NaiveBayesKind, NormalizerConfig, Probabilities,
+    TermWeight, VectorizerConfig, Verdict, calibrate, cross_validate, leave_one_source_out,
+    tune_class_offsets,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -143,6 +144,10 @@ enum Command {
         /// Print one JSON object instead of a table.
         #[arg(long)]
         json: bool,
+        /// Also score the rows whose comment has a post id on their own (every row is still
+        /// classified, so thread contexts see all of them).
+        #[arg(long)]
+        post_subset: bool,
         #[command(flatten)]
         labels: LabelArgs,
     },
@@ -183,6 +188,9 @@ enum Command {
         /// Also search per-class offsets (prior weights) that maximize out-of-fold macro-F1.
         #[arg(long, conflicts_with = "leave_one_source_out")]
         tune_offsets: bool,
+        /// Also score the out-of-fold predictions of rows whose comment has a post id.
+        #[arg(long)]
+        post_subset: bool,
         /// Hold out each source in turn instead of k folds; report per source, with macro-F1
         /// over the classes the source has.
         #[arg(long)]
@@ -475,6 +483,32 @@ struct TrainArgs {
     /// predictions of the training rows.
     #[arg(long)]
     no_calibration: bool,
+    /// Context similarity buckets per kind (0 = no post-aware features).
+    #[arg(long)]
+    context_buckets: Option<u8>,
+    /// Weight of a context token in a comment's row.
+    #[arg(long)]
+    context_weight: Option<f64>,
+    /// Which contexts to use: any of post, parent, thread.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "KINDS")]
+    context_kinds: Option<Vec<ContextKindArg>>,
+    /// How context tokens are scored: conditional on the context being there, or as
+    /// multinomial terms.
+    #[arg(long, value_enum)]
+    context_scoring: Option<ContextScoringArg>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ContextScoringArg {
+    Conditional,
+    Multinomial,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ContextKindArg {
+    Post,
+    Parent,
+    Thread,
 }
 
 impl TrainArgs {
@@ -528,6 +562,23 @@ impl TrainArgs {
         }
         if self.no_calibration {
             p.calibration = Calibration::None;
+        }
+        if let Some(b) = self.context_buckets {
+            p.context.buckets = b;
+        }
+        if let Some(w) = self.context_weight {
+            p.context.weight = w;
+        }
+        if let Some(scoring) = self.context_scoring {
+            p.context.scoring = match scoring {
+                ContextScoringArg::Conditional => ContextScoring::Conditional,
+                ContextScoringArg::Multinomial => ContextScoring::Multinomial,
+            };
+        }
+        if let Some(kinds) = &self.context_kinds {
+            p.context.post = kinds.contains(&ContextKindArg::Post);
+            p.context.parent = kinds.contains(&ContextKindArg::Parent);
+            p.context.thread = kinds.contains(&ContextKindArg::Thread);
         }
         Ok(p)
     }
@@ -628,6 +679,7 @@ fn run(cli: Cli) -> Result<u8> {
             data,
             split,
             json,
+            post_subset,
             labels,
         } => {
             let classifier = load()?;
@@ -654,6 +706,9 @@ fn run(cli: Cli) -> Result<u8> {
                 },
                 *json,
             )?;
+            if *post_subset {
+                print_post_subset(&comments, &truth, &predicted, *json)?;
+            }
             Ok(EXIT_OK)
         }
         Command::Train {
@@ -692,6 +747,7 @@ fn run(cli: Cli) -> Result<u8> {
             folds,
             json,
             tune_offsets,
+            post_subset,
             leave_one_source_out: loso,
             source_field,
             params,
@@ -725,6 +781,15 @@ fn run(cli: Cli) -> Result<u8> {
                 },
                 *json,
             )?;
+            if *post_subset {
+                let comments: Vec<Comment> = rows.iter().map(|(c, _)| c.clone()).collect();
+                let predicted: Vec<Label> = cv
+                    .joint_log_likelihoods
+                    .iter()
+                    .map(|j| Verdict::from_joint_log_likelihood(*j).label)
+                    .collect();
+                print_post_subset(&comments, &cv.truth, &predicted, *json)?;
+            }
             if *tune_offsets {
                 let (offsets, f1) = tune_class_offsets(&cv.joint_log_likelihoods, &cv.truth);
                 let weights: Vec<String> =
@@ -798,6 +863,35 @@ fn train_command(file_name: &str, split: &str, args: &TrainArgs) -> String {
             .as_ref()
             .map(|w| w.iter().map(f64::to_string).collect::<Vec<_>>().join(",")),
     );
+    add(
+        "context-buckets",
+        args.context_buckets.map(|v| v.to_string()),
+    );
+    add("context-weight", args.context_weight.map(|v| v.to_string()));
+    add(
+        "context-scoring",
+        args.context_scoring.map(|s| {
+            match s {
+                ContextScoringArg::Conditional => "conditional",
+                ContextScoringArg::Multinomial => "multinomial",
+            }
+            .to_string()
+        }),
+    );
+    add(
+        "context-kinds",
+        args.context_kinds.as_ref().map(|kinds| {
+            kinds
+                .iter()
+                .map(|k| match k {
+                    ContextKindArg::Post => "post",
+                    ContextKindArg::Parent => "parent",
+                    ContextKindArg::Thread => "thread",
+                })
+                .collect::<Vec<_>>()
+                .join(",")
+        }),
+    );
     if args.no_calibration {
         cmd.push_str(" --no-calibration");
     }
@@ -837,6 +931,37 @@ fn print_evidence(verdict: &Verdict, text: &str, shown: usize) -> Result<()> {
             e.ratio(Label::OffTopic),
             e.ratio(Label::Substantive)
         );
+    }
+    Ok(())
+}
+
+/// The evaluation of the rows whose comment has a post id.
+fn print_post_subset(
+    comments: &[Comment],
+    truth: &[Label],
+    predicted: &[Label],
+    json: bool,
+) -> Result<()> {
+    let keep: Vec<usize> = (0..comments.len())
+        .filter(|&i| comments[i].post_id().is_some())
+        .collect();
+    if keep.is_empty() {
+        bail!("no row has a post id");
+    }
+    let t: Vec<Label> = keep.iter().map(|&i| truth[i]).collect();
+    let p: Vec<Label> = keep.iter().map(|&i| predicted[i]).collect();
+    if !json {
+        println!(
+            "\nrows with a post id ({} of {}):",
+            keep.len(),
+            comments.len()
+        );
+    }
+    let evaluation = Evaluation::new(&t, &p)?;
+    if json {
+        outln!("{}", serde_json::to_string(&evaluation)?);
+    } else {
+        print!("{}", evaluation.report());
     }
     Ok(())
 }
@@ -1220,6 +1345,8 @@ struct Inspection<'a> {
     format_version: u16,
     info: &'a ModelInfo,
     temperature: Option<f64>,
+    /// Post-aware context features: token weight, scoring, bucket edges per kind.
+    context: &'a comment_sieve::ContextFeatures,
     normalizer: NormalizerConfig,
     vectorizer: &'a VectorizerConfig,
     alpha: f64,
@@ -1246,6 +1373,7 @@ fn inspect(classifier: &Classifier, json: bool) -> Result<()> {
         format_version: comment_sieve::model_file::FORMAT_VERSION,
         info: classifier.info(),
         temperature: classifier.temperature(),
+        context: classifier.context(),
         normalizer: classifier.normalizer().config(),
         vectorizer: v.config(),
         alpha: m.hyper_params().alpha(),

@@ -5,7 +5,7 @@
 //! | bytes | content |
 //! |---|---|
 //! | 0..8 | magic `CSIEVEMD` |
-//! | 8..10 | format version (currently 2; version 1 is still read) |
+//! | 8..10 | format version (currently 3; versions 1 and 2 are still read) |
 //! | 10..12 | reserved, 0 |
 //! | 12..20 | body length in bytes |
 //! | 20..24 | CRC-32 of the body |
@@ -15,10 +15,17 @@
 //! temperature of the probabilities (see [`crate::calibrate`]), `None` for an uncalibrated
 //! model. A version-1 file loads as uncalibrated. The body length and checksum cover both parts.
 //!
+//! Version 3 appends to the version-2 body the postcard encoding of the model's
+//! [`ContextFeatures`]: the context token weight, how tokens are scored, and the bucket edges
+//! of each active context kind (see [`crate::context`]); the model then has one column per
+//! vocabulary term followed by one per context bucket. Version-1 and version-2 files load
+//! without context features.
+//!
 //! A file is refused, with the reason, if its magic, version, length or checksum is wrong, or if
 //! its body does not decode into a consistent model.
 
 use crate::classifier::Classifier;
+use crate::context::ContextFeatures;
 use crate::label::Label;
 use crate::model::{NaiveBayes, NaiveBayesValidParams};
 use crate::normalize::{Normalizer, NormalizerConfig};
@@ -30,7 +37,7 @@ use std::path::{Path, PathBuf};
 /// The first eight bytes of every model file.
 pub const MAGIC: [u8; 8] = *b"CSIEVEMD";
 /// The model-file format version this build writes, and the newest it reads.
-pub const FORMAT_VERSION: u16 = 2;
+pub const FORMAT_VERSION: u16 = 3;
 /// The oldest model-file format version this build reads.
 pub const OLDEST_FORMAT_VERSION: u16 = 1;
 const HEADER_LEN: usize = 24;
@@ -140,6 +147,8 @@ pub(crate) fn encode(classifier: &Classifier) -> Vec<u8> {
     let mut body = postcard::to_stdvec(&body).unwrap_or_default();
     let temperature = postcard::to_stdvec(&classifier.temperature()).unwrap_or_default();
     body.extend_from_slice(&temperature);
+    let context = postcard::to_stdvec(classifier.context()).unwrap_or_default();
+    body.extend_from_slice(&context);
     let mut out = Vec::with_capacity(HEADER_LEN + body.len());
     out.extend_from_slice(&MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
@@ -202,6 +211,15 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Classifier, ModelError> {
     } else {
         postcard::take_from_bytes::<Option<f64>>(rest)?
     };
+    let (context, rest) = if version <= 2 {
+        (ContextFeatures::default(), rest)
+    } else {
+        let (context, rest) = postcard::take_from_bytes::<ContextFeatures>(rest)?;
+        let context = context
+            .validated()
+            .map_err(|e| ModelError::Invalid(e.to_string()))?;
+        (context, rest)
+    };
     if !rest.is_empty() {
         return Err(ModelError::Invalid(format!(
             "{} unexpected bytes at the end of the body",
@@ -222,11 +240,12 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Classifier, ModelError> {
             .kind(body.naive_bayes.kind()),
     )
     .map_err(|e| ModelError::Invalid(e.to_string()))?;
-    if body.feature_counts.len() != body.terms.len() {
+    if body.feature_counts.len() != body.terms.len() + context.n_columns() {
         return Err(ModelError::Invalid(format!(
-            "{} feature counts for {} terms",
+            "{} feature counts for {} terms and {} context columns",
             body.feature_counts.len(),
-            body.terms.len()
+            body.terms.len(),
+            context.n_columns()
         )));
     }
     // Every sum the model forms (per class, per feature across classes, over everything) must
@@ -249,10 +268,11 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Classifier, ModelError> {
     )
     .map_err(|e| ModelError::Invalid(e.to_string()))?;
     let model = NaiveBayes::from_counts(params, body.class_documents, body.feature_counts);
-    Classifier::from_parts(
+    Classifier::from_parts_with_context(
         Normalizer::new(body.normalizer),
         vectorizer,
         model,
+        context,
         body.info,
     )?
     .with_temperature(temperature)

@@ -505,8 +505,12 @@ fn model_inspect_prints_the_configuration_as_json() {
     let out = run(&["model", "inspect"]);
     assert_ok(&out, "model inspect");
     let v: Value = serde_json::from_str(&stdout(&out)).expect("inspect prints JSON");
-    assert_eq!(v["format_version"], 2);
+    assert_eq!(v["format_version"], 3);
     assert!(v["temperature"].as_f64().is_some_and(|t| t > 0.0), "{v}");
+    // The default model uses thread similarity only.
+    assert_eq!(v["context"]["scoring"], "conditional");
+    assert!(v["context"]["edges"][2].is_array(), "{v}");
+    assert!(v["context"]["edges"][0].is_null(), "{v}");
     assert!(v["alpha"].as_f64().unwrap() > 0.0);
     assert!(v["vectorizer"]["ngram_range"].is_array());
     assert!(v["normalizer"]["strip_html"].is_boolean());
@@ -1143,4 +1147,64 @@ fn a_closed_output_pipe_ends_quietly_without_a_panic() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.code(), Some(0), "{stderr}");
+}
+
+/// Exports with posts and threads: one output record per input comment, in the reader's
+/// order, and the same bytes with one or two threads (thread contexts come from the chunk).
+#[test]
+fn score_on_exports_with_posts_gives_one_record_per_comment_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    // A JSONL input of interleaved threads without post text, so thread profiles are built.
+    let threaded = dir.path().join("threads.jsonl");
+    let mut input = String::new();
+    let texts = [
+        "The council should publish the budget projections for schools.",
+        "Subscribe to my channel for free gift cards!!!",
+        "Schools lose most under this budget, the projections show it.",
+        "You are a clueless idiot.",
+    ];
+    for i in 0..40 {
+        let row = serde_json::json!({
+            "id": format!("t{i}"),
+            "text": texts[i % texts.len()],
+            "post_id": format!("p{}", i % 3),
+            "parent_id": if i > 3 { Some(format!("t{}", i - 3)) } else { None },
+        });
+        input.push_str(&row.to_string());
+        input.push('\n');
+    }
+    std::fs::write(&threaded, input).unwrap();
+    let files = [
+        manifest_dir().join("fixtures/wordpress.xml"),
+        manifest_dir().join("fixtures/disqus.xml"),
+        manifest_dir().join("fixtures/blogger.xml"),
+        threaded,
+    ];
+    for file in files {
+        let expected: Vec<String> = comment_sieve::input::open(Some(&file), &Default::default())
+            .unwrap()
+            .map(|r| match r {
+                Ok(record) => record.comment.id.to_string(),
+                Err(e) => e.id.clone().unwrap_or_default(),
+            })
+            .collect();
+        assert!(!expected.is_empty(), "{}", file.display());
+        let score = |threads: &str| {
+            let out = run(&[
+                "--threads".as_ref(),
+                threads.as_ref(),
+                "score".as_ref(),
+                file.as_os_str(),
+            ]);
+            assert!(code(&out) <= 1, "{}: {}", file.display(), stderr(&out));
+            out
+        };
+        let (one, two) = (score("1"), score("2"));
+        assert_eq!(one.stdout, two.stdout, "{}", file.display());
+        let ids: Vec<String> = json_lines(&one)
+            .iter()
+            .map(|v| v["id"].as_str().unwrap_or_default().to_string())
+            .collect();
+        assert_eq!(ids, expected, "{}", file.display());
+    }
 }

@@ -37,9 +37,10 @@ fn with_header(body: &[u8]) -> Vec<u8> {
     out
 }
 
-/// A mirror of the model file's version-2 body as documented in `src/model_file.rs` (postcard
+/// A mirror of the model file's version-3 body as documented in `src/model_file.rs` (postcard
 /// is not self-describing, so field order and types must match): the version-1 body, then the
-/// temperature. Used to craft bodies that pass the checksum but hold inconsistent content.
+/// temperature, then the context features. Used to craft bodies that pass the checksum but
+/// hold inconsistent content.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Body {
     info: ModelInfo,
@@ -52,6 +53,22 @@ struct Body {
     naive_bayes: NaiveBayesMirror,
     class_documents: [u64; 3],
     feature_counts: Vec<[u64; 3]>,
+    temperature: Option<f64>,
+    context: ContextMirror,
+}
+
+/// The stored [`comment_sieve::ContextFeatures`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct ContextMirror {
+    weight: f64,
+    scoring: comment_sieve::ContextScoring,
+    edges: [Option<Vec<f64>>; 3],
+}
+
+/// The version-2 body: the version-3 body without the context features.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct BodyV2 {
+    v1: BodyV1,
     temperature: Option<f64>,
 }
 
@@ -315,6 +332,11 @@ fn flipped_bits_in_the_header_are_caught() {
                 assert_eq!(supported, FORMAT_VERSION);
                 assert_ne!(found, FORMAT_VERSION);
             }
+            // A flip to an older version this build reads (3 -> 2): the body then has bytes
+            // that version does not have.
+            ModelError::Invalid(m) if m.contains("unexpected bytes") => {
+                assert_eq!((offset, bit), (8, 0));
+            }
             other => panic!("version byte {offset} bit {bit}: {other:?}"),
         }
     }
@@ -380,11 +402,20 @@ fn the_embedded_model_is_calibrated() {
 
 #[test]
 fn version_1_files_still_load_without_a_temperature() {
-    let v1 = BodyV1::from(embedded_body());
+    // Version 1 has no context features: the embedded model's counts without their columns.
+    let body = embedded_body();
+    let v1 = BodyV1 {
+        feature_counts: body.feature_counts[..body.terms.len()].to_vec(),
+        ..BodyV1::from(body.clone())
+    };
     let bytes = with_version(1, &postcard::to_stdvec(&v1).unwrap());
     let old = decode(&bytes).expect("a version-1 file loads");
     assert_eq!(old.temperature(), None);
-    let new = Classifier::embedded().unwrap();
+    let v2 = BodyV2 {
+        v1: v1.clone(),
+        temperature: body.temperature,
+    };
+    let new = decode(&with_version(2, &postcard::to_stdvec(&v2).unwrap())).unwrap();
     for text in [
         "You are a pathetic idiot",
         "Subscribe to my channel http://spam.example",
@@ -921,4 +952,145 @@ fn forget_of_an_unlearned_comment_fails_and_changes_nothing() {
     assert_eq!(c.to_bytes(), bytes);
     assert!(c.forget(&stranger, Label::Substantive).is_err());
     assert_eq!(c.to_bytes(), bytes);
+}
+
+// ---------------------------------------------------------------------------------------------
+// context features (version 3)
+
+#[test]
+fn the_embedded_model_stores_its_context_features() {
+    let body = embedded_body();
+    let c = Classifier::embedded().unwrap();
+    assert!(c.context().is_active());
+    assert_eq!(body.context.weight, c.context().weight());
+    let n_context = c.context().n_columns();
+    assert_eq!(body.feature_counts.len(), body.terms.len() + n_context);
+}
+
+#[test]
+fn version_2_files_still_load_without_context_features() {
+    // A version-2 file of a model trained without context features.
+    let body = embedded_body();
+    let n_terms = body.terms.len();
+    let v1 = BodyV1 {
+        feature_counts: body.feature_counts[..n_terms].to_vec(),
+        ..BodyV1::from(body.clone())
+    };
+    let v2 = BodyV2 {
+        v1,
+        temperature: body.temperature,
+    };
+    let old = decode(&with_version(2, &postcard::to_stdvec(&v2).unwrap())).expect("v2 loads");
+    assert!(!old.context().is_active());
+    assert_eq!(old.temperature(), body.temperature);
+    let thread = [
+        Comment::new("a", "The budget cuts will hurt schools.").with_post_id("p"),
+        Comment::new("b", "Schools need the budget.").with_post_id("p"),
+    ];
+    // Without context features, batch and single verdicts agree.
+    assert_eq!(old.classify_batch(&thread)[0], old.classify(&thread[0]));
+    assert_eq!(
+        u16::from_le_bytes(old.to_bytes()[8..10].try_into().unwrap()),
+        FORMAT_VERSION
+    );
+    // The embedded model's counts in a version-2 file: the context columns are extra.
+    let mut v2_full = v2.clone();
+    v2_full.v1.feature_counts = body.feature_counts.clone();
+    let err = decode(&with_version(2, &postcard::to_stdvec(&v2_full).unwrap())).unwrap_err();
+    assert!(
+        matches!(&err, ModelError::Invalid(m) if m.contains("context columns")),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_version_3_body_without_its_context_features_is_a_decode_error() {
+    let body = embedded_body();
+    let v2 = BodyV2 {
+        v1: BodyV1::from(body.clone()),
+        temperature: body.temperature,
+    };
+    let err = decode(&with_version(3, &postcard::to_stdvec(&v2).unwrap())).unwrap_err();
+    assert!(matches!(err, ModelError::Decode(_)), "{err:?}");
+    // Cut inside the context part.
+    let full = postcard::to_stdvec(&body).unwrap();
+    let v2_len = postcard::to_stdvec(&v2).unwrap().len();
+    for cut in v2_len + 1..full.len() {
+        let err = decode(&with_header(&full[..cut])).unwrap_err();
+        assert!(
+            matches!(err, ModelError::Decode(_) | ModelError::Invalid(_)),
+            "cut at {cut}: {err:?}"
+        );
+    }
+}
+
+#[test]
+fn bad_context_features_are_invalid() {
+    let body = embedded_body();
+    let edges = body.context.edges[2].clone().unwrap();
+    let mut decreasing = edges.clone();
+    decreasing.reverse();
+    let bad = [
+        ContextMirror {
+            weight: 0.0,
+            ..body.context.clone()
+        },
+        ContextMirror {
+            weight: f64::NAN,
+            ..body.context.clone()
+        },
+        ContextMirror {
+            edges: [None, None, Some(decreasing)],
+            ..body.context.clone()
+        },
+        ContextMirror {
+            edges: [None, None, Some(vec![f64::INFINITY; edges.len()])],
+            ..body.context.clone()
+        },
+        // One bucket more than the model has columns for.
+        ContextMirror {
+            edges: [None, None, Some([edges.clone(), vec![0.9]].concat())],
+            ..body.context.clone()
+        },
+        // A kind the counts have no columns for.
+        ContextMirror {
+            edges: [Some(vec![0.1]), None, Some(edges.clone())],
+            ..body.context.clone()
+        },
+        // Far too many buckets.
+        ContextMirror {
+            edges: [None, None, Some(vec![0.5; 1000])],
+            ..body.context.clone()
+        },
+    ];
+    for context in bad {
+        let crafted = Body {
+            context: context.clone(),
+            ..body.clone()
+        };
+        let err = decode(&encode_body(&crafted)).unwrap_err();
+        assert!(
+            matches!(err, ModelError::Invalid(_)),
+            "{context:?}: {err:?}"
+        );
+    }
+    // An oversized length for the edge list is refused without a huge allocation.
+    let mut bytes = postcard::to_stdvec(&Body {
+        context: ContextMirror {
+            edges: [None, None, Some(vec![0.5])],
+            ..body.context.clone()
+        },
+        ..body.clone()
+    })
+    .unwrap();
+    // The body ends with: Some tag (1), length 1 (0x01), one f64 (8 bytes). Make the length
+    // a huge varint that the remaining bytes can't hold.
+    let len_at = bytes.len() - 9;
+    assert_eq!(bytes[len_at], 1);
+    bytes.splice(len_at..len_at + 1, [0xff, 0xff, 0xff, 0xff, 0x0f]);
+    let err = decode(&with_header(&bytes)).unwrap_err();
+    assert!(
+        matches!(err, ModelError::Decode(_) | ModelError::Invalid(_)),
+        "{err:?}"
+    );
 }

@@ -1,0 +1,667 @@
+//! Post-aware features: how much a comment's vocabulary overlaps what it answers.
+//!
+//! A comment that shares no vocabulary with its post, or with the rest of its thread, is more
+//! likely off-topic. For each comment up to three similarities are measured, each the cosine of
+//! the comment's vector (as the model sees it: the vectorizer's weighted terms over the model's
+//! vocabulary, idf included) with a context vector over the same vocabulary:
+//!
+//! - [`ContextKind::Post`]: the post's title and body, when the comment carries either;
+//! - [`ContextKind::Parent`]: the comment it replies to, when that comment is in the same batch;
+//! - [`ContextKind::Thread`]: when the comment carries no post text, the other comments of the
+//!   same post in the same batch, as a leave-one-out profile: the sum of the unit-length vectors
+//!   of the thread's comments minus the comment's own, so its own words never count as context.
+//!
+//! Each similarity falls into one of a few buckets, whose edges are quantiles of the training
+//! similarities of that kind, and becomes a pseudo-token such as `ctx:thread:2`: one extra model
+//! column per bucket, weighed by the naive Bayes model like any vocabulary term (with a fixed
+//! weight instead of a tf-idf one). Without a context the tokens are absent, so a comment read
+//! alone scores as before. A kind is active in a trained model only if some training comment
+//! had that context: the shared corpus has no reply structure, so models trained on it have no
+//! parent tokens.
+//!
+//! Where the context comes from:
+//!
+//! - [`crate::Classifier::classify`] sees one comment: post tokens only;
+//! - [`crate::Classifier::classify_batch`] and [`crate::batch::BatchScorer`] also build parent
+//!   and thread contexts from the other comments in the batch (for the scorer, the same chunk).
+//!   A thread split across chunks is profiled from the part in each chunk; exports list a
+//!   post's comments together, so with the default chunk of 4,096 comments this only affects
+//!   the posts at chunk boundaries.
+
+use crate::comment::{Comment, Post};
+use crate::features::FeatureVector;
+use crate::normalize::{Normalizer, Scratch};
+use crate::vectorize::{VectorScratch, Vectorizer};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Where a context comes from. Columns are laid out in this order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ContextKind {
+    /// The post's title and body.
+    Post,
+    /// The parent comment, for a reply.
+    Parent,
+    /// The other comments of the same post (leave-one-out).
+    Thread,
+}
+
+impl ContextKind {
+    /// Every kind, in column order.
+    pub const ALL: [ContextKind; 3] = [ContextKind::Post, ContextKind::Parent, ContextKind::Thread];
+
+    /// The kind's name in token names.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContextKind::Post => "post",
+            ContextKind::Parent => "parent",
+            ContextKind::Thread => "thread",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// How the model turns a context token into evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContextScoring {
+    /// Like any vocabulary term: `weight · log P(token | class)` under the multinomial model,
+    /// with `P` over all of the class's training mass. Training comments without the context
+    /// count against every token, so where classes differ in how often they come with a
+    /// context (the corpus' off-topic rows are mostly SMS spam, with no post), the tokens mostly
+    /// learn that difference.
+    Multinomial,
+    /// `weight · log P(bucket | class, the comment has this kind of context)`: each kind's
+    /// buckets form a categorical feature estimated from the training comments that have the
+    /// context (Laplace-smoothed), so having a context is no evidence by itself, only how
+    /// similar the comment is to it. Counts are stored in the model's columns as for
+    /// `Multinomial`.
+    #[default]
+    Conditional,
+}
+
+/// How context features are trained: which kinds, how many buckets, what weight.
+///
+/// ```
+/// use comment_sieve::ContextParams;
+/// let off = ContextParams::off();
+/// assert_eq!(off.buckets, 0);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ContextParams {
+    /// Buckets per kind (at most 64); 0 turns context features off.
+    pub buckets: u8,
+    /// The weight of a context token in a comment's row (finite, > 0). Text rows have unit
+    /// length, so 1 weighs a token like a comment's whole vocabulary.
+    pub weight: f64,
+    /// Use the post's title and body.
+    pub post: bool,
+    /// Use the parent comment.
+    pub parent: bool,
+    /// Use the leave-one-out thread profile.
+    pub thread: bool,
+    /// How tokens are scored.
+    #[serde(default)]
+    pub scoring: ContextScoring,
+}
+
+impl ContextParams {
+    /// No context features.
+    pub fn off() -> Self {
+        ContextParams {
+            buckets: 0,
+            weight: 1.0,
+            post: false,
+            parent: false,
+            thread: false,
+            scoring: ContextScoring::Conditional,
+        }
+    }
+
+    /// Which kinds are on, indexed like [`ContextKind::ALL`].
+    pub fn kinds(&self) -> [bool; 3] {
+        if self.buckets == 0 {
+            return [false; 3];
+        }
+        [self.post, self.parent, self.thread]
+    }
+}
+
+impl Default for ContextParams {
+    fn default() -> Self {
+        Self::off()
+    }
+}
+
+/// Why context settings are unusable.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ContextError {
+    /// A weight that is not finite and positive.
+    #[error("context weight {0} must be finite and positive")]
+    Weight(f64),
+    /// Too many buckets.
+    #[error("{0} context buckets; at most {MAX_BUCKETS}")]
+    Buckets(usize),
+    /// Bucket edges that are not finite and increasing.
+    #[error("context bucket edges of {0} are not finite and non-decreasing")]
+    Edges(&'static str),
+}
+
+/// The most buckets per kind.
+pub const MAX_BUCKETS: usize = 64;
+
+/// The trained context features of a model: the token weight and, per active kind, the bucket
+/// edges. Stored in the model file.
+///
+/// ```
+/// use comment_sieve::{ContextFeatures, ContextKind};
+/// let ctx = ContextFeatures::from_edges(1.0, [None, None, Some(vec![0.05, 0.2])]).unwrap();
+/// assert_eq!(ctx.n_columns(), 3);
+/// assert_eq!(ctx.bucket(ContextKind::Thread, 0.0), Some(0));
+/// assert_eq!(ctx.bucket(ContextKind::Thread, 0.1), Some(1));
+/// assert_eq!(ctx.bucket(ContextKind::Thread, 0.9), Some(2));
+/// assert_eq!(ctx.bucket(ContextKind::Post, 0.9), None); // not active
+/// assert_eq!(ctx.column_name(2), Some("ctx:thread:2".to_string()));
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContextFeatures {
+    weight: f64,
+    scoring: ContextScoring,
+    /// Indexed like [`ContextKind::ALL`]; `None` for a kind the model does not use.
+    edges: [Option<Vec<f64>>; 3],
+}
+
+impl Default for ContextFeatures {
+    fn default() -> Self {
+        ContextFeatures {
+            weight: 1.0,
+            scoring: ContextScoring::Conditional,
+            edges: [None, None, None],
+        }
+    }
+}
+
+impl ContextFeatures {
+    /// Context features with this token weight and these bucket edges per kind (indexed like
+    /// [`ContextKind::ALL`]). A similarity `s` falls into bucket `#{edges < s}`, so a kind with
+    /// `n` edges has `n + 1` buckets.
+    pub fn from_edges(weight: f64, edges: [Option<Vec<f64>>; 3]) -> Result<Self, ContextError> {
+        Self::new(weight, ContextScoring::Conditional, edges)
+    }
+
+    /// Like [`ContextFeatures::from_edges`], with a scoring.
+    pub fn new(
+        weight: f64,
+        scoring: ContextScoring,
+        edges: [Option<Vec<f64>>; 3],
+    ) -> Result<Self, ContextError> {
+        if !(weight.is_finite() && weight > 0.0) {
+            return Err(ContextError::Weight(weight));
+        }
+        for (kind, e) in ContextKind::ALL.iter().zip(&edges) {
+            if let Some(e) = e {
+                if e.len() + 1 > MAX_BUCKETS {
+                    return Err(ContextError::Buckets(e.len() + 1));
+                }
+                if e.iter().any(|x| !x.is_finite()) || e.windows(2).any(|w| w[0] > w[1]) {
+                    return Err(ContextError::Edges(kind.as_str()));
+                }
+            }
+        }
+        Ok(ContextFeatures {
+            weight,
+            scoring,
+            edges,
+        })
+    }
+
+    /// Learns bucket edges from training similarities (per kind, indexed like
+    /// [`ContextKind::ALL`]): `buckets - 1` quantiles of each kind's similarities. A kind with no
+    /// similarities stays inactive.
+    pub fn learn(
+        params: &ContextParams,
+        similarities: &[Vec<f64>; 3],
+    ) -> Result<Self, ContextError> {
+        let buckets = usize::from(params.buckets);
+        if buckets > MAX_BUCKETS {
+            return Err(ContextError::Buckets(buckets));
+        }
+        let kinds = params.kinds();
+        let edges = std::array::from_fn(|k| {
+            let sims = &similarities[k];
+            if !kinds[k] || sims.is_empty() {
+                return None;
+            }
+            let mut sorted = sims.clone();
+            sorted.sort_unstable_by(f64::total_cmp);
+            Some(
+                (1..buckets)
+                    .map(|q| sorted[(q * sorted.len() / buckets).min(sorted.len() - 1)])
+                    .collect(),
+            )
+        });
+        Self::new(params.weight, params.scoring, edges)
+    }
+
+    /// Checks a decoded value as [`ContextFeatures::new`] does.
+    pub(crate) fn validated(self) -> Result<Self, ContextError> {
+        Self::new(self.weight, self.scoring, self.edges)
+    }
+
+    /// How tokens are scored.
+    pub fn scoring(&self) -> ContextScoring {
+        self.scoring
+    }
+
+    /// The context columns of `kind` (counted from the first context column), if active.
+    pub fn kind_columns(&self, kind: ContextKind) -> Option<std::ops::Range<usize>> {
+        let offset: usize = self.edges[..kind.index()]
+            .iter()
+            .flatten()
+            .map(|e| e.len() + 1)
+            .sum();
+        Some(offset..offset + self.edges(kind)?.len() + 1)
+    }
+
+    /// Whether any kind is active.
+    pub fn is_active(&self) -> bool {
+        self.n_columns() > 0
+    }
+
+    /// Which kinds are active, indexed like [`ContextKind::ALL`].
+    pub fn kinds(&self) -> [bool; 3] {
+        std::array::from_fn(|k| self.edges[k].is_some())
+    }
+
+    /// The weight of a context token.
+    pub fn weight(&self) -> f64 {
+        self.weight
+    }
+
+    /// The bucket edges of `kind`, if active.
+    pub fn edges(&self, kind: ContextKind) -> Option<&[f64]> {
+        self.edges[kind.index()].as_deref()
+    }
+
+    /// Number of model columns the context tokens take (after the vocabulary's).
+    pub fn n_columns(&self) -> usize {
+        self.edges.iter().flatten().map(|e| e.len() + 1).sum()
+    }
+
+    /// The bucket of similarity `s` for `kind`, if the kind is active.
+    pub fn bucket(&self, kind: ContextKind, s: f64) -> Option<usize> {
+        let edges = self.edges(kind)?;
+        Some(edges.partition_point(|&e| e < s))
+    }
+
+    /// The context column (counted from the first context column) of similarity `s` for
+    /// `kind`, if the kind is active.
+    pub fn column(&self, kind: ContextKind, s: f64) -> Option<usize> {
+        let offset: usize = self.edges[..kind.index()]
+            .iter()
+            .flatten()
+            .map(|e| e.len() + 1)
+            .sum();
+        Some(offset + self.bucket(kind, s)?)
+    }
+
+    /// The token name of context column `column`, such as `ctx:thread:2`.
+    pub fn column_name(&self, column: usize) -> Option<String> {
+        let mut start = 0;
+        for (kind, edges) in ContextKind::ALL.iter().zip(&self.edges) {
+            if let Some(e) = edges {
+                if column < start + e.len() + 1 {
+                    return Some(format!("ctx:{}:{}", kind.as_str(), column - start));
+                }
+                start += e.len() + 1;
+            }
+        }
+        None
+    }
+
+    /// The context columns of a comment with these similarities (indexed like
+    /// [`ContextKind::ALL`]), increasing.
+    pub fn columns(&self, similarities: &Similarities) -> impl Iterator<Item = usize> + '_ {
+        ContextKind::ALL
+            .into_iter()
+            .zip(*similarities)
+            .filter_map(|(kind, s)| self.column(kind, s?))
+    }
+}
+
+/// A comment's similarity to each of its contexts, indexed like [`ContextKind::ALL`]; `None`
+/// where it has no such context.
+pub type Similarities = [Option<f64>; 3];
+
+/// The cosine of two sparse vectors (columns increasing); 0 if either is empty.
+///
+/// ```
+/// use comment_sieve::{FeatureVector, context::cosine};
+/// let a = FeatureVector { indices: vec![0, 2], values: vec![1.0, 1.0] };
+/// let b = FeatureVector { indices: vec![2, 5], values: vec![3.0, 4.0] };
+/// assert!((cosine(&a, &b) - 3.0 / (2f64.sqrt() * 5.0)).abs() < 1e-12);
+/// assert_eq!(cosine(&a, &FeatureVector::default()), 0.0);
+/// ```
+pub fn cosine(a: &FeatureVector, b: &FeatureVector) -> f64 {
+    let (na, nb) = (norm(a), norm(b));
+    if na == 0.0 || nb == 0.0 {
+        return 0.0;
+    }
+    let (mut i, mut j, mut dot) = (0, 0, 0.0);
+    while i < a.indices.len() && j < b.indices.len() {
+        match a.indices[i].cmp(&b.indices[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                dot += a.values[i] * b.values[j];
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    (dot / (na * nb)).clamp(0.0, 1.0)
+}
+
+fn norm(v: &FeatureVector) -> f64 {
+    v.values.iter().map(|x| x * x).sum::<f64>().sqrt()
+}
+
+/// Below this, a leave-one-out difference is rounding error and counts as 0.
+const EPSILON: f64 = 1e-12;
+
+/// A thread profile: the sum of its comments' unit-length vectors, columns increasing.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ThreadProfile {
+    sum: FeatureVector,
+    square: f64,
+}
+
+impl ThreadProfile {
+    /// The profile of these comment vectors. Deterministic: sums run in the given order.
+    pub fn new<'v>(members: impl IntoIterator<Item = &'v FeatureVector>) -> Self {
+        let mut entries: Vec<(u32, f64)> = Vec::new();
+        for v in members {
+            let n = norm(v);
+            if n > 0.0 {
+                entries.extend(v.iter().map(|(j, x)| (j as u32, x / n)));
+            }
+        }
+        // A stable sort keeps each column's entries in member order.
+        entries.sort_by_key(|e| e.0);
+        let mut sum = FeatureVector::default();
+        for run in entries.chunk_by(|a, b| a.0 == b.0) {
+            sum.indices.push(run[0].0);
+            sum.values.push(run.iter().map(|e| e.1).sum());
+        }
+        let square = sum.values.iter().map(|x| x * x).sum();
+        ThreadProfile { sum, square }
+    }
+
+    /// The cosine of `v` (a member's vector) with the profile minus `v`'s own unit vector: the
+    /// similarity to the rest of the thread. `None` when the rest of the thread has no terms;
+    /// 0 when `v` has none.
+    ///
+    /// ```
+    /// use comment_sieve::{FeatureVector, context::ThreadProfile};
+    /// let v = |i: Vec<u32>| FeatureVector { values: vec![1.0; i.len()], indices: i };
+    /// let (a, b, c) = (v(vec![0, 1]), v(vec![1, 2]), v(vec![7]));
+    /// let profile = ThreadProfile::new([&a, &b, &c]);
+    /// // a shares column 1 with b and nothing with c; its own columns don't count.
+    /// assert!(profile.leave_one_out(&a).unwrap() > 0.0);
+    /// assert_eq!(profile.leave_one_out(&c), Some(0.0));
+    /// assert_eq!(ThreadProfile::new([&a]).leave_one_out(&a), None);
+    /// ```
+    pub fn leave_one_out(&self, v: &FeatureVector) -> Option<f64> {
+        let n = norm(v);
+        if n == 0.0 {
+            return (self.square > EPSILON).then_some(0.0);
+        }
+        let (mut dot, mut square) = (0.0, self.square);
+        for (j, x) in v.iter() {
+            let u = x / n;
+            let c = match self.sum.indices.binary_search(&(j as u32)) {
+                Ok(k) => self.sum.values[k],
+                Err(_) => 0.0,
+            };
+            let rest = if c - u > EPSILON { c - u } else { 0.0 };
+            dot += u * rest;
+            square += rest * rest - c * c;
+        }
+        if square <= EPSILON {
+            return None;
+        }
+        Some((dot / square.sqrt()).clamp(0.0, 1.0))
+    }
+}
+
+/// Whether a post carries text to compare with.
+pub(crate) fn has_text(post: &Post<'_>) -> bool {
+    let filled =
+        |s: &Option<std::borrow::Cow<'_, str>>| s.as_deref().is_some_and(|t| !t.trim().is_empty());
+    filled(&post.title) || filled(&post.body)
+}
+
+/// The vector of a post's title and body.
+pub(crate) fn post_vector(
+    normalizer: &Normalizer,
+    vectorizer: &Vectorizer,
+    post: &Post<'_>,
+) -> FeatureVector {
+    let mut text = String::new();
+    for part in [&post.title, &post.body].into_iter().flatten() {
+        text.push_str(part);
+        text.push('\n');
+    }
+    let mut normalized = String::new();
+    normalizer.normalize_into(&text, &mut Scratch::default(), &mut normalized);
+    let mut out = FeatureVector::default();
+    vectorizer.transform_into(&normalized, &mut VectorScratch::default(), &mut out);
+    out
+}
+
+/// The similarity of one comment, read alone, to its post. `None` without post text.
+pub(crate) fn post_similarity(
+    normalizer: &Normalizer,
+    vectorizer: &Vectorizer,
+    comment: &Comment<'_>,
+    vector: &FeatureVector,
+) -> Option<f64> {
+    let post = comment.post.as_deref().filter(|p| has_text(p))?;
+    let p = post_vector(normalizer, vectorizer, post);
+    (!p.indices.is_empty()).then(|| cosine(vector, &p))
+}
+
+/// How comments of one post are grouped into a thread: by post id, or by the shared post
+/// object when the post has no id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum ThreadKey<'s> {
+    Id(&'s str),
+    Shared(usize),
+}
+
+/// The similarities of a batch of comments to their contexts within the batch; `vectors[i]` is
+/// `comments[i]`'s vector as the model sees it. Kinds not in `kinds` are left `None`.
+/// Deterministic whatever the number of threads.
+pub(crate) fn batch_similarities<'s>(
+    normalizer: &Normalizer,
+    vectorizer: &Vectorizer,
+    kinds: [bool; 3],
+    comments: &[&Comment<'s>],
+    vectors: &[FeatureVector],
+) -> Vec<Similarities> {
+    let mut out = vec![[None; 3]; comments.len()];
+    let with_text = |c: &Comment<'_>| c.post.as_deref().is_some_and(has_text);
+    if kinds[ContextKind::Post.index()] {
+        // One vector per distinct post object, in order of first appearance.
+        let mut slot: HashMap<usize, usize> = HashMap::new();
+        let mut posts: Vec<&Arc<Post<'s>>> = Vec::new();
+        for c in comments {
+            if let Some(p) = c.post.as_ref().filter(|p| has_text(p)) {
+                slot.entry(Arc::as_ptr(p) as usize).or_insert_with(|| {
+                    posts.push(p);
+                    posts.len() - 1
+                });
+            }
+        }
+        let post_vectors: Vec<FeatureVector> = posts
+            .par_iter()
+            .map(|p| post_vector(normalizer, vectorizer, p))
+            .collect();
+        out.par_iter_mut().enumerate().for_each(|(i, s)| {
+            if let Some(p) = comments[i].post.as_ref().filter(|p| has_text(p)) {
+                let pv = &post_vectors[slot[&(Arc::as_ptr(p) as usize)]];
+                if !pv.indices.is_empty() {
+                    s[ContextKind::Post.index()] = Some(cosine(&vectors[i], pv));
+                }
+            }
+        });
+    }
+    if kinds[ContextKind::Parent.index()] {
+        let mut by_id: HashMap<&str, usize> = HashMap::new();
+        for (i, c) in comments.iter().enumerate() {
+            by_id.entry(&c.id).or_insert(i);
+        }
+        for (i, c) in comments.iter().enumerate() {
+            if let Some(&p) = c.parent_id.as_deref().and_then(|id| by_id.get(id))
+                && p != i
+                && !vectors[p].indices.is_empty()
+            {
+                out[i][ContextKind::Parent.index()] = Some(cosine(&vectors[i], &vectors[p]));
+            }
+        }
+    }
+    if kinds[ContextKind::Thread.index()] {
+        let mut threads: HashMap<ThreadKey<'_>, Vec<usize>> = HashMap::new();
+        let mut order: Vec<ThreadKey<'_>> = Vec::new();
+        for (i, c) in comments.iter().enumerate() {
+            let Some(post) = &c.post else { continue };
+            let key = match &post.id {
+                Some(id) => ThreadKey::Id(id),
+                None => ThreadKey::Shared(Arc::as_ptr(post) as usize),
+            };
+            threads
+                .entry(key)
+                .or_insert_with(|| {
+                    order.push(key);
+                    Vec::new()
+                })
+                .push(i);
+        }
+        let groups: Vec<&Vec<usize>> = order
+            .iter()
+            .filter_map(|k| threads.get(k))
+            .filter(|g| g.len() > 1 && g.iter().any(|&i| !with_text(comments[i])))
+            .collect();
+        let results: Vec<Vec<(usize, Option<f64>)>> = groups
+            .par_iter()
+            .map(|group| {
+                let profile = ThreadProfile::new(group.iter().map(|&i| &vectors[i]));
+                group
+                    .iter()
+                    .filter(|&&i| !with_text(comments[i]))
+                    .map(|&i| (i, profile.leave_one_out(&vectors[i])))
+                    .collect()
+            })
+            .collect();
+        for (i, s) in results.into_iter().flatten() {
+            out[i][ContextKind::Thread.index()] = s;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(pairs: &[(u32, f64)]) -> FeatureVector {
+        FeatureVector {
+            indices: pairs.iter().map(|p| p.0).collect(),
+            values: pairs.iter().map(|p| p.1).collect(),
+        }
+    }
+
+    #[test]
+    fn cosine_of_disjoint_equal_and_scaled_vectors() {
+        let a = v(&[(1, 1.0), (3, 2.0)]);
+        assert_eq!(cosine(&a, &v(&[(0, 1.0), (2, 5.0)])), 0.0);
+        assert!((cosine(&a, &a) - 1.0).abs() < 1e-12);
+        assert!((cosine(&a, &v(&[(1, 3.0), (3, 6.0)])) - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn leave_one_out_ignores_the_comments_own_words() {
+        let a = v(&[(0, 1.0), (1, 1.0)]);
+        let b = v(&[(5, 1.0)]);
+        // a's words appear nowhere else: 0, though the profile (which holds a) contains them.
+        let profile = ThreadProfile::new([&a, &b]);
+        assert_eq!(profile.leave_one_out(&a), Some(0.0));
+        assert_eq!(profile.leave_one_out(&b), Some(0.0));
+        // A repeat of a's words elsewhere counts, and equals the cosine with the rest.
+        let c = v(&[(1, 2.0), (5, 2.0)]);
+        let profile = ThreadProfile::new([&a, &b, &c]);
+        let rest = ThreadProfile::new([&b, &c]).sum;
+        let expected = cosine(&a, &rest);
+        let got = profile.leave_one_out(&a).unwrap();
+        assert!(
+            expected > 0.0 && (got - expected).abs() < 1e-12,
+            "{got} vs {expected}"
+        );
+        // Alone in its thread: no context.
+        assert_eq!(ThreadProfile::new([&a]).leave_one_out(&a), None);
+        // An empty comment in a thread with words: similarity 0.
+        assert_eq!(profile.leave_one_out(&FeatureVector::default()), Some(0.0));
+    }
+
+    #[test]
+    fn buckets_follow_quantile_edges() {
+        let params = ContextParams {
+            buckets: 4,
+            weight: 0.5,
+            post: true,
+            parent: true,
+            thread: true,
+            scoring: ContextScoring::Conditional,
+        };
+        let sims = [
+            (0..100).map(|i| f64::from(i) / 100.0).collect(),
+            Vec::new(),
+            vec![0.0; 10],
+        ];
+        let ctx = ContextFeatures::learn(&params, &sims).unwrap();
+        assert_eq!(ctx.edges(ContextKind::Post), Some(&[0.25, 0.5, 0.75][..]));
+        assert_eq!(ctx.edges(ContextKind::Parent), None);
+        assert_eq!(ctx.kinds(), [true, false, true]);
+        assert_eq!(ctx.n_columns(), 8);
+        assert_eq!(ctx.bucket(ContextKind::Post, 0.25), Some(0));
+        assert_eq!(ctx.bucket(ContextKind::Post, 0.26), Some(1));
+        assert_eq!(ctx.bucket(ContextKind::Post, 1.0), Some(3));
+        // All-zero training similarities: 0 is bucket 0, anything above is the top bucket.
+        assert_eq!(ctx.column(ContextKind::Thread, 0.0), Some(4));
+        assert_eq!(ctx.column(ContextKind::Thread, 0.01), Some(7));
+        assert_eq!(ctx.column_name(7).as_deref(), Some("ctx:thread:3"));
+        assert_eq!(ctx.column_name(8), None);
+        let cols: Vec<usize> = ctx.columns(&[Some(0.6), Some(0.9), Some(0.0)]).collect();
+        assert_eq!(cols, [2, 4]);
+        assert!(
+            ContextFeatures::learn(&ContextParams::off(), &sims)
+                .unwrap()
+                .n_columns()
+                == 0
+        );
+    }
+
+    #[test]
+    fn rejects_bad_settings() {
+        assert!(ContextFeatures::from_edges(0.0, [None, None, None]).is_err());
+        assert!(ContextFeatures::from_edges(f64::NAN, [None, None, None]).is_err());
+        assert!(ContextFeatures::from_edges(1.0, [Some(vec![0.5, 0.1]), None, None]).is_err());
+        assert!(ContextFeatures::from_edges(1.0, [Some(vec![f64::INFINITY]), None, None]).is_err());
+        assert!(ContextFeatures::from_edges(1.0, [Some(vec![0.0; 64]), None, None]).is_err());
+    }
+}

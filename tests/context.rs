@@ -1,0 +1,218 @@
+//! Post-aware context features: which comments get context tokens, leave-one-out thread
+//! profiles, and the features' round trip through the model file.
+
+use comment_sieve::{
+    Calibration, Classifier, ClassifierParams, Comment, ContextKind, ContextParams, ContextScoring,
+    Label, VocabularyParams,
+};
+
+const THREAD: usize = ContextKind::Thread as usize;
+const POST: usize = ContextKind::Post as usize;
+
+/// Small threads: substantive comments talk about their post's subject, off-topic ones don't.
+fn threads() -> (Vec<Comment<'static>>, Vec<Label>) {
+    let subjects = [
+        ("budget", "The city budget for schools"),
+        ("transit", "A new transit line downtown"),
+        ("housing", "Housing costs and renters"),
+        ("library", "The library opening hours"),
+    ];
+    let spam = [
+        "subscribe to my channel for gift cards",
+        "cheap pills free shipping click here",
+        "earn money from home today",
+    ];
+    let insults = ["you are an idiot", "what a pathetic moron", "shut up loser"];
+    let mut comments = Vec::new();
+    let mut labels = Vec::new();
+    for round in 0..6 {
+        for (k, (word, title)) in subjects.iter().enumerate() {
+            let post = format!("p{round}-{k}");
+            let mut push = |text: String, label| {
+                let n = comments.len();
+                let mut c = Comment::new(format!("c{n}"), text).with_post_id(post.clone());
+                if round % 2 == 0 {
+                    c = c.with_post_title(title.to_string());
+                }
+                comments.push(c);
+                labels.push(label);
+            };
+            push(
+                format!("the {word} plan needs more money for the {word} itself"),
+                Label::Substantive,
+            );
+            push(
+                format!("I disagree, the {word} plan is fine and the {word} works"),
+                Label::Substantive,
+            );
+            push(spam[(round + k) % spam.len()].to_string(), Label::OffTopic);
+            push(
+                insults[(round + k) % insults.len()].to_string(),
+                Label::Abusive,
+            );
+        }
+    }
+    (comments, labels)
+}
+
+fn params(post: bool, thread: bool) -> ClassifierParams {
+    ClassifierParams {
+        vocabulary: VocabularyParams {
+            min_df: 1,
+            ..Default::default()
+        },
+        calibration: Calibration::None,
+        context: ContextParams {
+            buckets: 4,
+            weight: 1.0,
+            post,
+            parent: true,
+            thread,
+            scoring: ContextScoring::Conditional,
+        },
+        ..Default::default()
+    }
+}
+
+#[test]
+fn a_comment_with_its_post_text_gets_post_tokens_and_one_without_does_not() {
+    let (comments, labels) = threads();
+    let classifier = params(true, true).train(&comments, &labels).unwrap();
+    assert_eq!(classifier.context().kinds(), [true, false, true]);
+    let with_post = Comment::new("x", "the budget plan needs money")
+        .with_post_title("The city budget for schools");
+    let tokens = classifier.context_tokens(&with_post);
+    assert_eq!(tokens.len(), 1, "{tokens:?}");
+    assert!(tokens[0].starts_with("ctx:post:"), "{tokens:?}");
+    // No post, or a post without text: no tokens, and the verdict of the bare text.
+    for alone in [
+        Comment::new("y", "the budget plan needs money"),
+        Comment::new("y", "the budget plan needs money").with_post_id("p0-0"),
+    ] {
+        assert!(classifier.context_tokens(&alone).is_empty());
+        assert_eq!(
+            classifier.classify(&alone),
+            classifier.classify_text(&alone.text)
+        );
+    }
+    // Post tokens move the joint log-likelihoods, and explain lists them.
+    assert_ne!(
+        classifier.classify(&with_post).joint_log_likelihood,
+        classifier
+            .classify_text(&with_post.text)
+            .joint_log_likelihood
+    );
+    let explained = classifier.explain(&with_post);
+    assert!(
+        explained
+            .evidence()
+            .iter()
+            .any(|e| e.term.starts_with("ctx:post:") && e.span == (0..0))
+    );
+    assert_eq!(explained.label, classifier.classify(&with_post).label);
+    // A model without the post kind gives none.
+    let thread_only = params(false, true).train(&comments, &labels).unwrap();
+    assert!(thread_only.context_tokens(&with_post).is_empty());
+}
+
+#[test]
+fn batch_thread_profiles_are_leave_one_out() {
+    let (comments, labels) = threads();
+    let classifier = params(false, true).train(&comments, &labels).unwrap();
+    let batch = [
+        // Its words appear nowhere else in the thread: similarity 0, although the profile of
+        // the whole thread holds them.
+        Comment::new("a", "transit transit downtown line").with_post_id("t"),
+        Comment::new("b", "housing costs renters").with_post_id("t"),
+        // Shares words with b.
+        Comment::new("c", "renters and housing").with_post_id("t"),
+        // Alone in its thread: no thread context.
+        Comment::new("d", "renters and housing").with_post_id("u"),
+        // No post at all.
+        Comment::new("e", "renters and housing"),
+    ];
+    let sims = classifier.batch_similarities(&batch);
+    assert_eq!(sims[0][THREAD], Some(0.0));
+    assert!(sims[1][THREAD].unwrap() > 0.0);
+    assert!(sims[2][THREAD].unwrap() > 0.0);
+    assert_eq!(sims[3][THREAD], None);
+    assert_eq!(sims[4][THREAD], None);
+    assert!(sims.iter().all(|s| s[POST].is_none()));
+    // Comments without context get the single-comment verdict in a batch too.
+    let verdicts = classifier.classify_batch(&batch);
+    for i in [3, 4] {
+        assert_eq!(verdicts[i], classifier.classify(&batch[i]));
+    }
+    // A's verdict depends on its thread only through the bucket of its similarity: a thread
+    // of three strangers gives it the same one.
+    let strangers = [
+        batch[0].clone(),
+        Comment::new("f", "budget money schools").with_post_id("t"),
+    ];
+    assert_eq!(
+        classifier.classify_batch(&strangers)[0],
+        verdicts[0],
+        "same bucket, same verdict"
+    );
+}
+
+#[test]
+fn post_text_takes_precedence_over_the_thread() {
+    let (comments, labels) = threads();
+    let classifier = params(true, true).train(&comments, &labels).unwrap();
+    let batch = [
+        Comment::new("a", "transit line")
+            .with_post_id("t")
+            .with_post_title("Transit"),
+        Comment::new("b", "transit money").with_post_id("t"),
+    ];
+    let sims = classifier.batch_similarities(&batch);
+    assert!(sims[0][POST].is_some() && sims[0][THREAD].is_none());
+    assert!(sims[1][POST].is_none() && sims[1][THREAD].is_some());
+    // The batch path and the single path agree on post tokens.
+    assert_eq!(
+        classifier.classify_batch(&batch)[0],
+        classifier.classify(&batch[0])
+    );
+}
+
+#[test]
+fn context_features_survive_the_model_file_and_training_is_reproducible() {
+    let (comments, labels) = threads();
+    let classifier = params(true, true).train(&comments, &labels).unwrap();
+    let bytes = classifier.to_bytes();
+    let back = Classifier::from_bytes(&bytes).unwrap();
+    assert_eq!(back.context(), classifier.context());
+    assert_eq!(back.to_bytes(), bytes);
+    assert_eq!(
+        back.classify_batch(&comments),
+        classifier.classify_batch(&comments)
+    );
+    let again = params(true, true).train(&comments, &labels).unwrap();
+    assert_eq!(again.to_bytes(), bytes);
+}
+
+#[test]
+fn learning_a_comment_with_its_post_then_forgetting_it_restores_the_model() {
+    let (comments, labels) = threads();
+    let mut classifier = params(true, true).train(&comments, &labels).unwrap();
+    let before = classifier.to_bytes();
+    let c = Comment::new("n", "the housing plan").with_post_title("Housing costs and renters");
+    classifier.learn(&c, Label::Substantive).unwrap();
+    assert_ne!(classifier.to_bytes(), before);
+    classifier.forget(&c, Label::Substantive).unwrap();
+    assert_eq!(classifier.to_bytes(), before);
+}
+
+#[test]
+fn bad_context_settings_are_training_errors() {
+    let (comments, labels) = threads();
+    for weight in [0.0, -1.0, f64::NAN] {
+        let mut p = params(true, true);
+        p.context.weight = weight;
+        assert!(p.train(&comments, &labels).is_err(), "weight {weight}");
+    }
+    let mut p = params(true, true);
+    p.context.buckets = 65;
+    assert!(p.train(&comments, &labels).is_err());
+}
