@@ -439,6 +439,74 @@ impl ThreadProfile {
     }
 }
 
+/// [`ThreadProfile`] over a dense array reused between threads: the same sums in the same
+/// order, so the same bits, without sorting the members' entries or searching the profile.
+#[derive(Debug, Default)]
+pub(crate) struct DenseProfile {
+    /// The profile's value of each column (0 where no member has the column).
+    sums: Vec<f64>,
+    /// The columns with a non-zero value, increasing after [`DenseProfile::fill`].
+    touched: Vec<u32>,
+    square: f64,
+}
+
+impl DenseProfile {
+    /// Makes this the profile of `members` (it must be empty: new or cleared).
+    pub(crate) fn fill<'v>(&mut self, members: impl IntoIterator<Item = &'v FeatureVector>) {
+        for v in members {
+            let n = norm(v);
+            if n <= 0.0 {
+                continue;
+            }
+            for (j, x) in v.iter() {
+                if j >= self.sums.len() {
+                    self.sums.resize(j + 1, 0.0);
+                }
+                // Weights are positive, so a column's sum is 0 only until it is first touched.
+                if self.sums[j] == 0.0 {
+                    self.touched.push(j as u32);
+                }
+                self.sums[j] += x / n;
+            }
+        }
+        self.touched.sort_unstable();
+        self.square = self
+            .touched
+            .iter()
+            .map(|&j| self.sums[j as usize] * self.sums[j as usize])
+            .sum();
+    }
+
+    /// As [`ThreadProfile::leave_one_out`].
+    pub(crate) fn leave_one_out(&self, v: &FeatureVector) -> Option<f64> {
+        let n = norm(v);
+        if n == 0.0 {
+            return (self.square > EPSILON).then_some(0.0);
+        }
+        let (mut dot, mut square) = (0.0, self.square);
+        for (j, x) in v.iter() {
+            let u = x / n;
+            let c = self.sums.get(j).copied().unwrap_or(0.0);
+            let rest = if c - u > EPSILON { c - u } else { 0.0 };
+            dot += u * rest;
+            square += rest * rest - c * c;
+        }
+        if square <= EPSILON {
+            return None;
+        }
+        Some((dot / square.sqrt()).clamp(0.0, 1.0))
+    }
+
+    /// Empties the profile, touching only the columns it used.
+    pub(crate) fn clear(&mut self) {
+        for &j in &self.touched {
+            self.sums[j as usize] = 0.0;
+        }
+        self.touched.clear();
+        self.square = 0.0;
+    }
+}
+
 /// Whether a post carries text to compare with.
 pub(crate) fn has_text(post: &Post<'_>) -> bool {
     let filled =
@@ -559,13 +627,15 @@ pub(crate) fn batch_similarities<'s>(
             .collect();
         let results: Vec<Vec<(usize, Option<f64>)>> = groups
             .par_iter()
-            .map(|group| {
-                let profile = ThreadProfile::new(group.iter().map(|&i| &vectors[i]));
-                group
+            .map_init(DenseProfile::default, |profile, group| {
+                profile.fill(group.iter().map(|&i| &vectors[i]));
+                let found = group
                     .iter()
                     .filter(|&&i| !with_text(comments[i]))
                     .map(|&i| (i, profile.leave_one_out(&vectors[i])))
-                    .collect()
+                    .collect();
+                profile.clear();
+                found
             })
             .collect();
         for (i, s) in results.into_iter().flatten() {
@@ -616,6 +686,32 @@ mod tests {
         assert_eq!(ThreadProfile::new([&a]).leave_one_out(&a), None);
         // An empty comment in a thread with words: similarity 0.
         assert_eq!(profile.leave_one_out(&FeatureVector::default()), Some(0.0));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn dense_profile_gives_the_same_bits_as_the_sorted_one(
+            members in proptest::collection::vec(
+                proptest::collection::btree_map(0u32..200, 0.01f64..5.0, 0..30), 1..8)
+        ) {
+            let vectors: Vec<FeatureVector> = members
+                .iter()
+                .map(|m| FeatureVector {
+                    indices: m.keys().copied().collect(),
+                    values: m.values().copied().collect(),
+                })
+                .collect();
+            let sorted = ThreadProfile::new(&vectors);
+            let mut dense = DenseProfile::default();
+            for _ in 0..2 {
+                dense.fill(&vectors);
+                for v in &vectors {
+                    let (a, b) = (sorted.leave_one_out(v), dense.leave_one_out(v));
+                    proptest::prop_assert_eq!(a.map(f64::to_bits), b.map(f64::to_bits));
+                }
+                dense.clear();
+            }
+        }
     }
 
     #[test]

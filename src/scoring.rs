@@ -10,6 +10,7 @@
 //! With unit-length vectors the scale is applied once at the end:
 //! `Σ (w_j / ‖w‖) · lf_j = (Σ w_j · lf_j) / ‖w‖`, so no vector is materialized.
 
+use crate::features::FeatureVector;
 use crate::label::Label;
 use crate::model::NaiveBayes;
 use crate::vectorize::{TermWeight, VectorScratch, Vectorizer};
@@ -172,17 +173,7 @@ impl ScoringTable {
             columns,
             tally,
         } = scratch;
-        let hashes = vectorizer.term_hashes(normalized, terms);
-        columns.clear();
-        for (i, &h) in hashes.iter().enumerate() {
-            if let Some(&ahead) = hashes.get(i + PREFETCH_AHEAD) {
-                self.index.prefetch(ahead);
-            }
-            if let Some(j) = self.index.get(h) {
-                columns.push(j);
-            }
-        }
-        let counted = tally.count(columns);
+        let counted = self.count_columns(vectorizer, normalized, terms, columns, tally);
         let mut acc = [0.0; K];
         let (mut mass, mut square) = (0.0, 0.0);
         for (k, &(column, count)) in counted.iter().enumerate() {
@@ -210,6 +201,52 @@ impl ScoringTable {
         std::array::from_fn(|c| {
             self.log_prior[c] + scale * acc[c] - scale * mass * self.log_total[c]
         })
+    }
+}
+
+impl ScoringTable {
+    /// The vocabulary columns of one normalized text with their counts, in order of first
+    /// occurrence.
+    fn count_columns<'t>(
+        &self,
+        vectorizer: &Vectorizer,
+        normalized: &str,
+        terms: &mut VectorScratch,
+        columns: &mut Vec<u32>,
+        tally: &'t mut Tally,
+    ) -> &'t [(u32, u32)] {
+        let hashes = vectorizer.term_hashes(normalized, terms);
+        columns.clear();
+        for (i, &h) in hashes.iter().enumerate() {
+            if let Some(&ahead) = hashes.get(i + PREFETCH_AHEAD) {
+                self.index.prefetch(ahead);
+            }
+            if let Some(j) = self.index.get(h) {
+                columns.push(j);
+            }
+        }
+        tally.count(columns)
+    }
+
+    /// The vector of one normalized text, equal to `vectorizer.transform(normalized)` (the
+    /// same counts, weighed by the same code), found through this table's index.
+    pub(crate) fn transform_into(
+        &self,
+        vectorizer: &Vectorizer,
+        normalized: &str,
+        scratch: &mut ScoringScratch,
+        out: &mut FeatureVector,
+    ) {
+        let ScoringScratch {
+            terms,
+            columns,
+            tally,
+        } = scratch;
+        let counted = self.count_columns(vectorizer, normalized, terms, columns, tally);
+        let mut sorted = counted.to_vec();
+        sorted.sort_unstable_by_key(|&(column, _)| column);
+        out.clear();
+        vectorizer.push_weighted(sorted.into_iter(), out);
     }
 }
 

@@ -518,7 +518,11 @@ impl Vectorizer {
 
     /// Appends the weights of `(column, count)` pairs (columns increasing) to `out`, then
     /// scales to unit length if configured.
-    fn push_weighted(&self, counted: impl Iterator<Item = (u32, u32)>, out: &mut FeatureVector) {
+    pub(crate) fn push_weighted(
+        &self,
+        counted: impl Iterator<Item = (u32, u32)>,
+        out: &mut FeatureVector,
+    ) {
         for (j, count) in counted {
             let tf = f64::from(count);
             let mut w = match self.config.term_weight {
