@@ -404,26 +404,30 @@ impl Classifier {
         Verdict::from_jll(self.text_jll(text), self.temperature)
     }
 
-    /// [`Classifier::features`] through the per-thread workspace and the scoring table's
-    /// index (the same vector, found faster).
-    fn text_features(&self, text: &str) -> FeatureVector {
+    /// [`Classifier::features`] and the text-only joint log-likelihoods of one text, from one
+    /// pass (the same vector and the same numbers as `features` and `text_jll` give).
+    fn text_features(&self, text: &str) -> (FeatureVector, [f64; Label::COUNT]) {
         let with = |ws: &mut Workspace| {
             let mut out = FeatureVector::default();
             self.normalizer
                 .normalize_into(text, &mut ws.scratch, &mut ws.normalized);
-            match &self.scoring {
-                Some(table) => table.transform_into(
+            let jll = match &self.scoring {
+                Some(table) => table.transform_and_score(
                     &self.vectorizer,
                     &ws.normalized,
                     &mut ws.scoring_scratch,
                     &mut out,
                 ),
                 None => {
-                    self.vectorizer
-                        .transform_into(&ws.normalized, &mut ws.vector_scratch, &mut out)
+                    self.vectorizer.transform_into(
+                        &ws.normalized,
+                        &mut ws.vector_scratch,
+                        &mut out,
+                    );
+                    self.model.joint_log_likelihood_of(out.iter())
                 }
-            }
-            out
+            };
+            (out, jll)
         };
         WORKSPACE.with(|ws| match ws.try_borrow_mut() {
             Ok(mut ws) => with(&mut ws),
@@ -569,10 +573,10 @@ impl Classifier {
                 .map(|c| self.text_jll(&c.text))
                 .collect();
         }
-        let vectors: Vec<FeatureVector> = comments
+        let (vectors, jlls): (Vec<FeatureVector>, Vec<[f64; Label::COUNT]>) = comments
             .par_iter()
             .map(|c| self.text_features(&c.text))
-            .collect();
+            .unzip();
         let sims = context::batch_similarities(
             &self.normalizer,
             &self.vectorizer,
@@ -580,11 +584,9 @@ impl Classifier {
             comments,
             &vectors,
         );
-        // The vectors are at hand: score them directly instead of normalizing the texts again.
-        vectors
-            .par_iter()
+        jlls.into_iter()
             .zip(sims)
-            .map(|(x, s)| self.add_context(self.model.joint_log_likelihood_of(x.iter()), &s))
+            .map(|(jll, s)| self.add_context(jll, &s))
             .collect()
     }
 

@@ -174,6 +174,11 @@ impl ScoringTable {
             tally,
         } = scratch;
         let counted = self.count_columns(vectorizer, normalized, terms, columns, tally);
+        self.score_counted(counted)
+    }
+
+    /// The joint log-likelihoods of `(column, count)` pairs (see [`Tally::count`]).
+    fn score_counted(&self, counted: &[(u32, u32)]) -> [f64; K] {
         let mut acc = [0.0; K];
         let (mut mass, mut square) = (0.0, 0.0);
         for (k, &(column, count)) in counted.iter().enumerate() {
@@ -229,24 +234,27 @@ impl ScoringTable {
     }
 
     /// The vector of one normalized text, equal to `vectorizer.transform(normalized)` (the
-    /// same counts, weighed by the same code), found through this table's index.
-    pub(crate) fn transform_into(
+    /// same counts, weighed by the same code), found through this table's index; returns the
+    /// text's joint log-likelihoods, the same as [`ScoringTable::joint_log_likelihood`] gives.
+    pub(crate) fn transform_and_score(
         &self,
         vectorizer: &Vectorizer,
         normalized: &str,
         scratch: &mut ScoringScratch,
         out: &mut FeatureVector,
-    ) {
+    ) -> [f64; K] {
         let ScoringScratch {
             terms,
             columns,
             tally,
         } = scratch;
         let counted = self.count_columns(vectorizer, normalized, terms, columns, tally);
+        let jll = self.score_counted(counted);
         let mut sorted = counted.to_vec();
         sorted.sort_unstable_by_key(|&(column, _)| column);
         out.clear();
         vectorizer.push_weighted(sorted.into_iter(), out);
+        jll
     }
 }
 
