@@ -278,9 +278,14 @@ fn fold_word(word: &str) -> String {
     folded
 }
 
-/// Leet characters between letters (or a run of `$` after a letter) become letters.
+/// Leet characters between letters (or a run of `$` after a letter) become letters. A word
+/// with a digit that has no letter twin (`a1b2c3`, `abc123`) is a code, not leetspeak, and keeps
+/// its digits.
 fn fold_leet(word: &str) -> String {
     let bytes = word.as_bytes();
+    if bytes.iter().any(|&b| b.is_ascii_digit() && leet(b).is_none()) {
+        return word.to_string();
+    }
     let mut folded: Vec<u8> = bytes.to_vec();
     let mut i = 0;
     while i < bytes.len() {
@@ -391,8 +396,8 @@ mod tests {
         );
         assert_eq!(fold_evasions("l33t w00t"), "leet woot");
         assert_eq!(
-            fold_evasions("mp3 h264 covid19 win10 2nd 4x4 b2b"),
-            "mp3 h264 covid19 win10 2nd 4x4 b2b"
+            fold_evasions("mp3 h264 covid19 win10 2nd 4x4 b2b a1b2c3 abc123def"),
+            "mp3 h264 covid19 win10 2nd 4x4 b2b a1b2c3 abc123def"
         );
         assert_eq!(fold_evasions("wow! great!!"), "wow! great!!");
     }

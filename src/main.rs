@@ -483,6 +483,9 @@ struct TrainArgs {
     /// predictions of the training rows.
     #[arg(long)]
     no_calibration: bool,
+    /// Don't fold obscured spellings of abusive words (f4ck, f*ck, f u c k) before counting.
+    #[arg(long)]
+    no_fold_evasions: bool,
     /// Context similarity buckets per kind (0 = no post-aware features).
     #[arg(long)]
     context_buckets: Option<u8>,
@@ -562,6 +565,9 @@ impl TrainArgs {
         }
         if self.no_calibration {
             p.calibration = Calibration::None;
+        }
+        if self.no_fold_evasions {
+            p.normalizer.fold_evasions = false;
         }
         if let Some(b) = self.context_buckets {
             p.context.buckets = b;
@@ -894,6 +900,9 @@ fn train_command(file_name: &str, split: &str, args: &TrainArgs) -> String {
     );
     if args.no_calibration {
         cmd.push_str(" --no-calibration");
+    }
+    if args.no_fold_evasions {
+        cmd.push_str(" --no-fold-evasions");
     }
     cmd
 }
@@ -1348,6 +1357,9 @@ struct Inspection<'a> {
     /// Post-aware context features: token weight, scoring, bucket edges per kind.
     context: &'a comment_sieve::ContextFeatures,
     normalizer: NormalizerConfig,
+    /// Whether the normalizer folds obscured spellings (stored apart from the rest of the
+    /// normalizer settings, from model format 4 on).
+    fold_evasions: bool,
     vectorizer: &'a VectorizerConfig,
     alpha: f64,
     priors: ClassPriors,
@@ -1375,6 +1387,7 @@ fn inspect(classifier: &Classifier, json: bool) -> Result<()> {
         temperature: classifier.temperature(),
         context: classifier.context(),
         normalizer: classifier.normalizer().config(),
+        fold_evasions: classifier.normalizer().config().fold_evasions,
         vectorizer: v.config(),
         alpha: m.hyper_params().alpha(),
         priors: m.hyper_params().priors(),

@@ -5,7 +5,7 @@
 //! | bytes | content |
 //! |---|---|
 //! | 0..8 | magic `CSIEVEMD` |
-//! | 8..10 | format version (currently 3; versions 1 and 2 are still read) |
+//! | 8..10 | format version (currently 4; versions 1 to 3 are still read) |
 //! | 10..12 | reserved, 0 |
 //! | 12..20 | body length in bytes |
 //! | 20..24 | CRC-32 of the body |
@@ -20,6 +20,10 @@
 //! of each active context kind (see [`crate::context`]); the model then has one column per
 //! vocabulary term followed by one per context bucket. Version-1 and version-2 files load
 //! without context features.
+//!
+//! Version 4 appends to the version-3 body the postcard encoding of a `bool`: whether the
+//! normalizer folds spellings that hide abusive words ([`crate::fold_evasions`]). Older files
+//! load with folding off, as they were trained.
 //!
 //! A file is refused, with the reason, if its magic, version, length or checksum is wrong, or if
 //! its body does not decode into a consistent model.
@@ -37,7 +41,7 @@ use std::path::{Path, PathBuf};
 /// The first eight bytes of every model file.
 pub const MAGIC: [u8; 8] = *b"CSIEVEMD";
 /// The model-file format version this build writes, and the newest it reads.
-pub const FORMAT_VERSION: u16 = 3;
+pub const FORMAT_VERSION: u16 = 4;
 /// The oldest model-file format version this build reads.
 pub const OLDEST_FORMAT_VERSION: u16 = 1;
 const HEADER_LEN: usize = 24;
@@ -149,6 +153,9 @@ pub(crate) fn encode(classifier: &Classifier) -> Vec<u8> {
     body.extend_from_slice(&temperature);
     let context = postcard::to_stdvec(classifier.context()).unwrap_or_default();
     body.extend_from_slice(&context);
+    let fold =
+        postcard::to_stdvec(&classifier.normalizer().config().fold_evasions).unwrap_or_default();
+    body.extend_from_slice(&fold);
     let mut out = Vec::with_capacity(HEADER_LEN + body.len());
     out.extend_from_slice(&MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
@@ -220,6 +227,11 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Classifier, ModelError> {
             .map_err(|e| ModelError::Invalid(e.to_string()))?;
         (context, rest)
     };
+    let (fold_evasions, rest) = if version <= 3 {
+        (false, rest)
+    } else {
+        postcard::take_from_bytes::<bool>(rest)?
+    };
     if !rest.is_empty() {
         return Err(ModelError::Invalid(format!(
             "{} unexpected bytes at the end of the body",
@@ -269,7 +281,10 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Classifier, ModelError> {
     .map_err(|e| ModelError::Invalid(e.to_string()))?;
     let model = NaiveBayes::from_counts(params, body.class_documents, body.feature_counts);
     Classifier::from_parts_with_context(
-        Normalizer::new(body.normalizer),
+        Normalizer::new(NormalizerConfig {
+            fold_evasions,
+            ..body.normalizer
+        }),
         vectorizer,
         model,
         context,

@@ -28,6 +28,11 @@ pub struct NormalizerConfig {
     pub placeholders: bool,
     /// Squash a run of three or more of the same letter to two (`sooooo` → `soo`).
     pub squash_repeats: bool,
+    /// Fold spellings that hide abusive words (`f4ck`, `f*ck`, `f u c k`, look-alike letters;
+    /// see [`fold_evasions`](crate::fold_evasions)). Not part of the version-1 model body:
+    /// model files store it from format version 4 on, and older files load with it off.
+    #[serde(skip)]
+    pub fold_evasions: bool,
 }
 
 impl Default for NormalizerConfig {
@@ -36,6 +41,7 @@ impl Default for NormalizerConfig {
             strip_html: true,
             placeholders: true,
             squash_repeats: true,
+            fold_evasions: true,
         }
     }
 }
@@ -48,7 +54,9 @@ impl Default for NormalizerConfig {
 /// 3. applies Unicode NFKC and case folding (`ﬁ` → `fi`, `Ｆｕｌｌ` → `full`, `ß` → `ss`);
 /// 4. replaces links by `_url_ _host_<host>`, e-mail addresses by `_email_`, @mentions by
 ///    `_mention_` and numbers by `_num_`;
-/// 5. squashes letter runs (`sooooo` → `soo`).
+/// 5. squashes letter runs (`sooooo` → `soo`);
+/// 6. folds spellings that hide abusive words (`f4ck` → `fuck`, see
+///    [`fold_evasions`](crate::fold_evasions)).
 ///
 /// Plain ASCII text skips the Unicode work.
 ///
@@ -86,8 +94,17 @@ impl Normalizer {
 
     /// Normalizes `text` into `out` (cleared first), reusing `scratch` buffers between calls.
     pub fn normalize_into(&self, text: &str, scratch: &mut Scratch, out: &mut String) {
+        self.normalize_plain(text, scratch, out);
+        if self.config.fold_evasions {
+            crate::evasion::fold_evasions_into(out, &mut scratch.evasions);
+            std::mem::swap(out, &mut scratch.evasions);
+        }
+    }
+
+    /// Steps 1 to 5 of [`Normalizer::normalize_into`].
+    fn normalize_plain(&self, text: &str, scratch: &mut Scratch, out: &mut String) {
         out.clear();
-        let Scratch { html, folded } = scratch;
+        let Scratch { html, folded, .. } = scratch;
         let mut text = text;
         if self.config.strip_html && memchr::memchr2(b'<', b'&', text.as_bytes()).is_some() {
             html.clear();
@@ -272,6 +289,7 @@ const ASCII_CLASS: [u8; 256] = {
 pub struct Scratch {
     html: String,
     folded: String,
+    evasions: String,
 }
 
 /// Removes tags and comments, decodes character references. Tags become spaces so that
@@ -604,7 +622,7 @@ mod tests {
         fn piecewise_folding_matches_whole_text_folding(
             text in "([a-zA-Z0-9.@/_'é’ＦﬁßΣς\u{301}\u{327}\u{200b}\u{a0}\u{3000}\u{feff}ㅎㅏ가日\u{1f44d}]{0,8}[ \t\r\n\u{b}]{0,2}){0,8}"
         ) {
-            let config = NormalizerConfig { strip_html: false, ..NormalizerConfig::default() };
+            let config = NormalizerConfig { strip_html: false, fold_evasions: false, ..NormalizerConfig::default() };
             let fast = Normalizer::new(config).normalize(&text);
             proptest::prop_assert_eq!(fast, reference_unicode(&text, config));
         }
@@ -613,7 +631,7 @@ mod tests {
         fn one_pass_chunks_match_the_reference(
             text in "([a-zA-Z0-9.@:/_'!,\\-]{0,12}[ \t\r\n]{0,2}){0,8}"
         ) {
-            let config = NormalizerConfig { strip_html: false, ..NormalizerConfig::default() };
+            let config = NormalizerConfig { strip_html: false, fold_evasions: false, ..NormalizerConfig::default() };
             let fast = Normalizer::new(config).normalize(&text);
             proptest::prop_assert_eq!(fast, reference_ascii(&text, config));
         }
@@ -622,14 +640,27 @@ mod tests {
         fn one_pass_chunks_match_on_links(
             text in "(www|http|https|ftp|x)?(://|\\.)?[a-z]{0,4}(\\.|@)?(com|ly|xyz|c0m)?(/[a-z0-9]{0,3})?[.,!)]{0,2}"
         ) {
-            let config = NormalizerConfig { strip_html: false, ..NormalizerConfig::default() };
+            let config = NormalizerConfig { strip_html: false, fold_evasions: false, ..NormalizerConfig::default() };
             let fast = Normalizer::new(config).normalize(&text);
             proptest::prop_assert_eq!(fast, reference_ascii(&text, config));
         }
     }
 
+    /// Steps 1 to 5 (evasion folding has its own tests in `evasion.rs`).
     fn norm(s: &str) -> String {
-        Normalizer::default().normalize(s)
+        Normalizer::new(NormalizerConfig {
+            fold_evasions: false,
+            ..NormalizerConfig::default()
+        })
+        .normalize(s)
+    }
+
+    #[test]
+    fn the_default_folds_evasions_last() {
+        assert_eq!(
+            Normalizer::default().normalize("F4CK <b>you</b> f.u.c.k.e.r, 1d10t"),
+            "fuck you fucker idiot"
+        );
     }
 
     #[test]
@@ -698,6 +729,7 @@ mod tests {
             strip_html: false,
             placeholders: false,
             squash_repeats: false,
+            fold_evasions: false,
         });
         assert_eq!(plain.normalize("<b>Sooo</b> 42"), "<b>sooo</b> 42");
     }

@@ -505,7 +505,8 @@ fn model_inspect_prints_the_configuration_as_json() {
     let out = run(&["model", "inspect"]);
     assert_ok(&out, "model inspect");
     let v: Value = serde_json::from_str(&stdout(&out)).expect("inspect prints JSON");
-    assert_eq!(v["format_version"], 3);
+    assert_eq!(v["format_version"], 4);
+    assert_eq!(v["fold_evasions"], true);
     assert!(v["temperature"].as_f64().is_some_and(|t| t > 0.0), "{v}");
     // The default model uses thread similarity only.
     assert_eq!(v["context"]["scoring"], "conditional");

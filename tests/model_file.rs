@@ -37,9 +37,9 @@ fn with_header(body: &[u8]) -> Vec<u8> {
     out
 }
 
-/// A mirror of the model file's version-3 body as documented in `src/model_file.rs` (postcard
+/// A mirror of the model file's version-4 body as documented in `src/model_file.rs` (postcard
 /// is not self-describing, so field order and types must match): the version-1 body, then the
-/// temperature, then the context features. Used to craft bodies that pass the checksum but
+/// temperature, then the context features, then whether the normalizer folds evasions. Used to craft bodies that pass the checksum but
 /// hold inconsistent content.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Body {
@@ -55,6 +55,7 @@ struct Body {
     feature_counts: Vec<[u64; 3]>,
     temperature: Option<f64>,
     context: ContextMirror,
+    fold_evasions: bool,
 }
 
 /// The stored [`comment_sieve::ContextFeatures`].
@@ -1083,9 +1084,10 @@ fn bad_context_features_are_invalid() {
         ..body.clone()
     })
     .unwrap();
-    // The body ends with: Some tag (1), length 1 (0x01), one f64 (8 bytes). Make the length
-    // a huge varint that the remaining bytes can't hold.
-    let len_at = bytes.len() - 9;
+    // The body ends with: Some tag (1), length 1 (0x01), one f64 (8 bytes), then the
+    // fold-evasions flag (1 byte). Make the length a huge varint that the remaining bytes
+    // can't hold.
+    let len_at = bytes.len() - 10;
     assert_eq!(bytes[len_at], 1);
     bytes.splice(len_at..len_at + 1, [0xff, 0xff, 0xff, 0xff, 0x0f]);
     let err = decode(&with_header(&bytes)).unwrap_err();
@@ -1093,4 +1095,31 @@ fn bad_context_features_are_invalid() {
         matches!(err, ModelError::Decode(_) | ModelError::Invalid(_)),
         "{err:?}"
     );
+}
+
+#[test]
+fn a_version_4_body_stores_whether_evasions_are_folded() {
+    let body = embedded_body();
+    assert!(body.fold_evasions, "the default model folds evasions");
+    let classifier = decode(embedded()).unwrap();
+    assert!(classifier.normalizer().config().fold_evasions);
+    // Off in the file, off in the loaded normalizer.
+    let off = Body {
+        fold_evasions: false,
+        ..body.clone()
+    };
+    let loaded = decode(&encode_body(&off)).unwrap();
+    assert!(!loaded.normalizer().config().fold_evasions);
+    // A version-4 body without the flag is cut short; a flag byte other than 0 or 1 is refused.
+    let mut bytes = postcard::to_stdvec(&body).unwrap();
+    bytes.pop();
+    assert!(decode(&with_header(&bytes)).is_err());
+    bytes.push(7);
+    assert!(decode(&with_header(&bytes)).is_err());
+    // The same body labelled version 3 has one unexpected byte at its end.
+    let full = postcard::to_stdvec(&body).unwrap();
+    assert!(matches!(
+        decode(&with_version(3, &full)).unwrap_err(),
+        ModelError::Invalid(_)
+    ));
 }
