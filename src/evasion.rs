@@ -115,7 +115,18 @@ fn leet(b: u8) -> Option<u8> {
     })
 }
 
-/// Folds obscured spellings in normalized text (see the [module docs](self)).
+/// Folds spellings that hide abusive words in normalized text (lower case, chunks separated
+/// by single spaces): Cyrillic or Greek look-alike letters inside Latin words, leetspeak between
+/// letters (`sh1t`, `1d10t`, `a$$`), masked words that match one of a short list of abusive
+/// stems (`f*ck`, `f4ck1ng`, `b!tch`), stretched words (`fuuck`) and three or more spaced or
+/// dotted single letters (`f u c k`, `f.u.c.k`). Numbers and codes (`mp3`, `win10`, `a1b2c3`)
+/// stay as they are.
+///
+/// ```
+/// use comment_sieve::fold_evasions;
+/// assert_eq!(fold_evasions("you f4ck1ng 1d10t"), "you fucking idiot");
+/// assert_eq!(fold_evasions("mp3 win10 a1b2c3"), "mp3 win10 a1b2c3");
+/// ```
 pub fn fold_evasions(normalized: &str) -> String {
     let mut out = String::with_capacity(normalized.len());
     fold_evasions_into(normalized, &mut out);
