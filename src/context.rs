@@ -417,26 +417,39 @@ impl ThreadProfile {
     /// assert_eq!(ThreadProfile::new([&a]).leave_one_out(&a), None);
     /// ```
     pub fn leave_one_out(&self, v: &FeatureVector) -> Option<f64> {
-        let n = norm(v);
-        if n == 0.0 {
-            return (self.square > EPSILON).then_some(0.0);
-        }
-        let (mut dot, mut square) = (0.0, self.square);
-        for (j, x) in v.iter() {
-            let u = x / n;
-            let c = match self.sum.indices.binary_search(&(j as u32)) {
+        leave_one_out(v, self.square, |j| {
+            match self.sum.indices.binary_search(&(j as u32)) {
                 Ok(k) => self.sum.values[k],
                 Err(_) => 0.0,
-            };
-            let rest = if c - u > EPSILON { c - u } else { 0.0 };
-            dot += u * rest;
-            square += rest * rest - c * c;
-        }
-        if square <= EPSILON {
-            return None;
-        }
-        Some((dot / square.sqrt()).clamp(0.0, 1.0))
+            }
+        })
     }
+}
+
+/// The cosine of `v` with a profile minus `v`'s own unit vector, given the profile's squared
+/// length and its value in each column (0 where it has none). See
+/// [`ThreadProfile::leave_one_out`].
+fn leave_one_out(
+    v: &FeatureVector,
+    profile_square: f64,
+    value: impl Fn(usize) -> f64,
+) -> Option<f64> {
+    let n = norm(v);
+    if n == 0.0 {
+        return (profile_square > EPSILON).then_some(0.0);
+    }
+    let (mut dot, mut square) = (0.0, profile_square);
+    for (j, x) in v.iter() {
+        let u = x / n;
+        let c = value(j);
+        let rest = if c - u > EPSILON { c - u } else { 0.0 };
+        dot += u * rest;
+        square += rest * rest - c * c;
+    }
+    if square <= EPSILON {
+        return None;
+    }
+    Some((dot / square.sqrt()).clamp(0.0, 1.0))
 }
 
 /// [`ThreadProfile`] over a dense array reused between threads: the same sums in the same
@@ -479,22 +492,7 @@ impl DenseProfile {
 
     /// As [`ThreadProfile::leave_one_out`].
     pub(crate) fn leave_one_out(&self, v: &FeatureVector) -> Option<f64> {
-        let n = norm(v);
-        if n == 0.0 {
-            return (self.square > EPSILON).then_some(0.0);
-        }
-        let (mut dot, mut square) = (0.0, self.square);
-        for (j, x) in v.iter() {
-            let u = x / n;
-            let c = self.sums.get(j).copied().unwrap_or(0.0);
-            let rest = if c - u > EPSILON { c - u } else { 0.0 };
-            dot += u * rest;
-            square += rest * rest - c * c;
-        }
-        if square <= EPSILON {
-            return None;
-        }
-        Some((dot / square.sqrt()).clamp(0.0, 1.0))
+        leave_one_out(v, self.square, |j| self.sums.get(j).copied().unwrap_or(0.0))
     }
 
     /// Empties the profile, touching only the columns it used.
