@@ -248,12 +248,18 @@ impl ScoringTable {
             columns,
             tally,
         } = scratch;
-        let counted = self.count_columns(vectorizer, normalized, terms, columns, tally);
-        let jll = self.score_counted(counted);
-        let mut sorted = counted.to_vec();
-        sorted.sort_unstable_by_key(|&(column, _)| column);
+        self.count_columns(vectorizer, normalized, terms, columns, tally);
+        let jll = self.score_counted(&tally.counted);
+        // The vector wants increasing columns; the tally is rebuilt from scratch next time.
+        tally.counted.sort_unstable_by_key(|&(column, _)| column);
         out.clear();
-        vectorizer.push_weighted(sorted.into_iter(), out);
+        let (rows, weighted_idf) = (&self.rows, vectorizer.config().idf);
+        vectorizer.push_weighted_with_idf(
+            tally.counted.iter().copied(),
+            // The rows hold the vectorizer's idf values (1 without idf), and were just read.
+            |j| weighted_idf.then(|| rows[j as usize].idf),
+            out,
+        );
         jll
     }
 }

@@ -523,6 +523,18 @@ impl Vectorizer {
         counted: impl Iterator<Item = (u32, u32)>,
         out: &mut FeatureVector,
     ) {
+        self.push_weighted_with_idf(counted, |j| self.idf.get(j as usize).copied(), out);
+    }
+
+    /// [`Vectorizer::push_weighted`] with the idf of column `j` given by `idf(j)` (`None`
+    /// without idf weighting), for callers that hold the idf values closer at hand.
+    #[inline]
+    pub(crate) fn push_weighted_with_idf(
+        &self,
+        counted: impl Iterator<Item = (u32, u32)>,
+        idf: impl Fn(u32) -> Option<f64>,
+        out: &mut FeatureVector,
+    ) {
         for (j, count) in counted {
             let tf = f64::from(count);
             let mut w = match self.config.term_weight {
@@ -532,7 +544,7 @@ impl Vectorizer {
                 TermWeight::Sublinear if count == 1 => 1.0,
                 TermWeight::Sublinear => 1.0 + tf.ln(),
             };
-            if let Some(idf) = self.idf.get(j as usize) {
+            if let Some(idf) = idf(j) {
                 w *= idf;
             }
             out.indices.push(j);
