@@ -409,16 +409,17 @@ impl Classifier {
     fn text_features(&self, text: &str) -> (FeatureVector, [f64; Label::COUNT]) {
         let with = |ws: &mut Workspace| {
             let mut out = FeatureVector::default();
-            self.normalizer
-                .normalize_into(text, &mut ws.scratch, &mut ws.normalized);
             let jll = match &self.scoring {
                 Some(table) => table.transform_and_score(
                     &self.vectorizer,
-                    &ws.normalized,
+                    &self.normalizer,
+                    text,
                     &mut ws.scoring_scratch,
                     &mut out,
                 ),
                 None => {
+                    self.normalizer
+                        .normalize_into(text, &mut ws.scratch, &mut ws.normalized);
                     self.vectorizer.transform_into(
                         &ws.normalized,
                         &mut ws.vector_scratch,
@@ -450,10 +451,15 @@ impl Classifier {
             features,
             scoring_scratch,
         } = ws;
-        self.normalizer.normalize_into(text, scratch, normalized);
         if let Some(table) = &self.scoring {
-            return table.joint_log_likelihood(&self.vectorizer, normalized, scoring_scratch);
+            return table.joint_log_likelihood(
+                &self.vectorizer,
+                &self.normalizer,
+                text,
+                scoring_scratch,
+            );
         }
+        self.normalizer.normalize_into(text, scratch, normalized);
         self.vectorizer
             .transform_into(normalized, vector_scratch, features);
         self.model.joint_log_likelihood_of(features.iter())

@@ -144,23 +144,10 @@ pub(crate) fn fold_evasions_into(normalized: &str, out: &mut String) {
     // A run of single-letter chunks: (first byte, end byte, letters).
     let mut run: Option<(usize, usize, usize)> = None;
     let mut start = 0;
-    // The chunks are the pieces between single spaces, as `normalized.split(' ')` gives them;
-    // one pass over each finds its end and whether it is plain and has a doubled byte.
+    // The chunks are the pieces between single spaces, as `normalized.split(' ')` gives them.
     loop {
-        let mut end = start;
-        let mut seen = 0u8;
-        let mut doubled = false; // the same letter twice in a row
-        let mut previous = u16::MAX; // no byte
-        while let Some(&b) = bytes.get(end) {
-            let class = CHUNK_CLASS[usize::from(b)];
-            if class == SPACE {
-                break;
-            }
-            seen |= class;
-            doubled |= u16::from(b) == previous && class == LOWER;
-            previous = u16::from(b);
-            end += 1;
-        }
+        let end = memchr::memchr(b' ', &bytes[start..]).map_or(bytes.len(), |i| start + i);
+        let scan = ChunkScan::of(&bytes[start..end]);
         // A space is one byte of its own in UTF-8, so `start` and `end` are char boundaries.
         let chunk = &normalized[start..end];
         if end - start == 1 && bytes[start].is_ascii_lowercase() {
@@ -172,21 +159,7 @@ pub(crate) fn fold_evasions_into(normalized: &str, out: &mut String) {
             if let Some(r) = run.take() {
                 join_run(normalized, r, &mut copied, out);
             }
-            let replacement = if chunk.is_empty()
-                || (seen & OTHER == 0 && !doubled && !dotted_start(chunk.as_bytes()))
-            {
-                // Lower-case letters, apostrophes and punctuation that masks nothing: only a
-                // doubled letter (`stretched_stem`) or spaced-out letters (`dotted_letters`)
-                // could change such a chunk.
-                None
-            } else if seen & (OTHER | NEUTRAL) == 0 {
-                stretched_stem(chunk)
-            } else {
-                word.clear();
-                fold_chunk(chunk, &mut word);
-                (word != chunk).then(|| std::mem::take(&mut word))
-            };
-            if let Some(r) = replacement {
+            if let Some(r) = fold_scanned(chunk, scan, &mut word) {
                 out.push_str(&normalized[copied..start]);
                 out.push_str(&r);
                 copied = end;
@@ -252,20 +225,152 @@ fn join_run(normalized: &str, run: (usize, usize, usize), copied: &mut usize, ou
         .filter(|&c| c != ' ')
         .collect();
     out.push_str(&normalized[*copied..start]);
-    let folded = fold_word(&joined);
-    let first = joined.as_bytes()[0];
-    if matches!(first, b'a' | b'i') && letters >= 4 && !starts_with_stem(&folded) {
-        let rest = fold_word(&joined[1..]);
+    fold_letter_run(&joined, out);
+    *copied = end;
+}
+
+/// Appends the folding of `letters`, three or more single letters that stood apart, to `out`:
+/// the word they spell (folded like any word), or an article and the word (`a fuck`) when the
+/// run starts with `a` or `i`, the rest spells a stem and the whole does not.
+fn fold_letter_run(letters: &str, out: &mut String) {
+    let folded = fold_word(letters);
+    let first = letters.as_bytes()[0];
+    if matches!(first, b'a' | b'i') && letters.len() >= 4 && !starts_with_stem(&folded) {
+        let rest = fold_word(&letters[1..]);
         if starts_with_stem(&rest) {
             out.push(char::from(first));
             out.push(' ');
             out.push_str(&rest);
-            *copied = end;
             return;
         }
     }
     out.push_str(&folded);
-    *copied = end;
+}
+
+/// The replacement of one chunk that is not a single letter, given what a scan of its bytes
+/// found (the union of their [`CHUNK_CLASS`] classes, and whether a letter is doubled); `None`
+/// if it stays as it is. `word` is a reusable buffer.
+fn fold_scanned(chunk: &str, scan: ChunkScan, word: &mut String) -> Option<String> {
+    let ChunkScan { seen, doubled } = scan;
+    if chunk.is_empty() || (seen & OTHER == 0 && !doubled && !dotted_start(chunk.as_bytes())) {
+        // Lower-case letters, apostrophes and punctuation that masks nothing: only a doubled
+        // letter (`stretched_stem`) or spaced-out letters (`dotted_letters`) could change it.
+        None
+    } else if seen & (OTHER | NEUTRAL) == 0 {
+        stretched_stem(chunk)
+    } else {
+        word.clear();
+        fold_chunk(chunk, word);
+        (*word != chunk).then(|| std::mem::take(word))
+    }
+}
+
+/// The class of byte `b` for the chunk scans of evasion folding (see [`ChunkScan`]).
+#[inline]
+pub(crate) fn chunk_class(b: u8) -> u8 {
+    CHUNK_CLASS[usize::from(b)]
+}
+
+/// What one pass over a chunk's bytes tells evasion folding about it: the union of the bytes'
+/// classes ([`chunk_class`]) and whether a letter is doubled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ChunkScan {
+    seen: u8,
+    doubled: bool,
+}
+
+impl ChunkScan {
+    /// From the union of a chunk's byte classes and whether it has the same letter twice in
+    /// a row.
+    pub(crate) fn new(seen: u8, doubled: bool) -> Self {
+        ChunkScan { seen, doubled }
+    }
+
+    /// Scans `bytes`.
+    fn of(bytes: &[u8]) -> Self {
+        let mut seen = 0u8;
+        let mut doubled = false;
+        let mut previous = u16::MAX; // no byte
+        for &b in bytes {
+            let class = chunk_class(b);
+            seen |= class;
+            doubled |= u16::from(b) == previous && class == LOWER;
+            previous = u16::from(b);
+        }
+        ChunkScan { seen, doubled }
+    }
+
+    /// Whether the chunk is one word of lower-case ASCII letters, or empty.
+    fn is_letters(self) -> bool {
+        self.seen & !LOWER == 0
+    }
+}
+
+/// [`fold_evasions`] one chunk at a time: [`ChunkFolder::push`] takes the pieces of normalized
+/// text between single spaces, in order, and hands on pieces of the folded text (joined with
+/// single spaces, they are `fold_evasions` of the joined input). Nothing is copied for a chunk
+/// that stays as it is. Single letters are held until the run they belong to ends.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct ChunkFolder {
+    /// The single letters of the current run.
+    run: String,
+    /// Buffers for replacements.
+    word: String,
+    joined: String,
+}
+
+impl ChunkFolder {
+    /// Forgets a pending run (for a new text).
+    pub(crate) fn clear(&mut self) {
+        self.run.clear();
+    }
+
+    /// Takes the next chunk (no spaces in it) and passes on what is settled, as `f(piece,
+    /// is_word)`, where `is_word` says that a piece is one word of lower-case ASCII letters.
+    pub(crate) fn push(&mut self, chunk: &str, f: &mut impl FnMut(&str, bool)) {
+        self.push_scanned(chunk, ChunkScan::of(chunk.as_bytes()), f);
+    }
+
+    /// [`ChunkFolder::push`] of a chunk already scanned.
+    pub(crate) fn push_scanned(
+        &mut self,
+        chunk: &str,
+        scan: ChunkScan,
+        f: &mut impl FnMut(&str, bool),
+    ) {
+        let bytes = chunk.as_bytes();
+        if let [b] = bytes
+            && b.is_ascii_lowercase()
+        {
+            self.run.push(char::from(*b));
+            return;
+        }
+        if !self.run.is_empty() {
+            self.finish(f);
+        }
+        match fold_scanned(chunk, scan, &mut self.word) {
+            Some(r) => {
+                f(&r, ChunkScan::of(r.as_bytes()).is_letters());
+                self.word = r; // keep the buffer
+            }
+            None if !chunk.is_empty() => f(chunk, scan.is_letters()),
+            None => {}
+        }
+    }
+
+    /// Ends the input so far: passes on a pending run of single letters.
+    pub(crate) fn finish(&mut self, f: &mut impl FnMut(&str, bool)) {
+        if self.run.len() >= 3 {
+            self.joined.clear();
+            fold_letter_run(&self.run, &mut self.joined);
+            f(&self.joined, false);
+        } else {
+            for i in 0..self.run.len() {
+                f(&self.run[i..i + 1], true);
+            }
+        }
+        self.run.clear();
+    }
 }
 
 /// Folds one chunk: look-alikes, then dotted letters, then each run of word-ish characters.

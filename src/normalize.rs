@@ -4,6 +4,7 @@
 //! which links, e-mail addresses, @mentions and numbers are replaced by placeholder words. The
 //! [`Tokenizer`](crate::Tokenizer) then splits that string into words.
 
+use crate::evasion::ChunkScan;
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
@@ -101,10 +102,56 @@ impl Normalizer {
         }
     }
 
+    /// Calls `f(piece, is_word)` with consecutive pieces of the normalized text: joined with
+    /// single spaces, they are what [`Normalizer::normalize_into`] writes. The words of the
+    /// text (see [`Tokenizer`](crate::Tokenizer)) are the words of the pieces, as no word spans
+    /// a space; `is_word` says that a piece is one word of lower-case ASCII letters. The
+    /// scoring path reads a text this way without building the normalized string.
+    pub(crate) fn for_each_piece_of(
+        &self,
+        text: &str,
+        scratch: &mut Scratch,
+        mut f: impl FnMut(&str, bool),
+    ) {
+        let Scratch { chunks, folder, .. } = scratch;
+        if self.config.fold_evasions {
+            folder.clear();
+            self.for_each_chunk(text, chunks, &mut |chunk, scan| match scan {
+                Some(scan) => folder.push_scanned(chunk, scan, &mut f),
+                None => folder.push(chunk, &mut f),
+            });
+            folder.finish(&mut f);
+        } else {
+            self.for_each_chunk(text, chunks, &mut |chunk, _| f(chunk, false));
+        }
+    }
+
     /// Steps 1 to 5 of [`Normalizer::normalize_into`].
     fn normalize_plain(&self, text: &str, scratch: &mut Scratch, out: &mut String) {
         out.clear();
-        let Scratch { html, folded, .. } = scratch;
+        self.for_each_chunk(text, &mut scratch.chunks, &mut |chunk, _| {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(chunk);
+        });
+    }
+
+    /// Calls `f` with the normalized form (steps 1 to 5) of each whitespace-free chunk of
+    /// `text`, in order: joined with single spaces they are the text with steps 1 to 5
+    /// applied. None holds a space, and none is empty: a link gives two (`_url_`,
+    /// `_host_…`).
+    fn for_each_chunk(
+        &self,
+        text: &str,
+        scratch: &mut ChunkScratch,
+        f: &mut impl FnMut(&str, Option<ChunkScan>),
+    ) {
+        let ChunkScratch {
+            html,
+            folded,
+            piece,
+        } = scratch;
         let mut text = text;
         if self.config.strip_html && memchr::memchr2(b'<', b'&', text.as_bytes()).is_some() {
             html.clear();
@@ -119,16 +166,18 @@ impl Normalizer {
                 if chunk.is_empty() {
                     return;
                 }
-                if !out.is_empty() {
-                    out.push(' ');
-                }
-                if self.config.placeholders && shape.maybe_special && replace_special(chunk, out) {
-                    return;
+                if self.config.placeholders && shape.maybe_special {
+                    piece.clear();
+                    if replace_special(chunk, piece) {
+                        return piece.split(' ').for_each(|part| f(part, None));
+                    }
                 }
                 if shape.plain {
-                    out.push_str(chunk);
+                    f(chunk, Some(shape.scan));
                 } else {
-                    copy_word(chunk, self.config, out);
+                    piece.clear();
+                    copy_word(chunk, self.config, piece);
+                    f(piece, None);
                 }
             });
         } else {
@@ -136,39 +185,39 @@ impl Normalizer {
             // only the pieces between ASCII whitespace that hold a non-ASCII character go
             // through Unicode folding. ASCII whitespace neither composes nor reorders under
             // NFKC, so folding piece by piece equals folding the whole text.
-            for_each_piece(text, |piece, ascii| {
+            for_each_piece(text, |part, ascii| {
                 folded.clear();
                 if ascii {
-                    folded.push_str(piece);
+                    folded.push_str(part);
                     folded.make_ascii_lowercase();
-                    self.emit(folded, out);
+                    self.emit(folded, piece, f);
                 } else {
-                    fold_unicode(piece, folded);
+                    fold_unicode(part, folded);
                     folded
                         .split(char::is_whitespace)
-                        .for_each(|chunk| self.emit(chunk, out));
+                        .for_each(|chunk| self.emit(chunk, piece, f));
                 }
             });
         }
     }
 
-    /// Appends one whitespace-free chunk of folded text to `out`: its placeholder if it is a
-    /// link, e-mail address or mention, else the chunk with numbers replaced and letter runs
-    /// squashed.
-    fn emit(&self, chunk: &str, out: &mut String) {
+    /// Passes the normalized form of one whitespace-free chunk of folded text to `f`: its
+    /// placeholder if it is a link, e-mail address or mention, else the chunk with numbers
+    /// replaced and letter runs squashed. Nothing for an empty chunk.
+    fn emit(&self, chunk: &str, piece: &mut String, f: &mut impl FnMut(&str, Option<ChunkScan>)) {
         if chunk.is_empty() {
             return;
-        }
-        if !out.is_empty() {
-            out.push(' ');
         }
         let maybe_special = chunk
             .bytes()
             .any(|b| matches!(b, b'.' | b'@' | b':' | b'/'));
-        if self.config.placeholders && maybe_special && replace_special(chunk, out) {
-            return;
+        piece.clear();
+        if self.config.placeholders && maybe_special && replace_special(chunk, piece) {
+            piece.split(' ').for_each(|part| f(part, None));
+        } else {
+            copy_word(chunk, self.config, piece);
+            f(piece, None);
         }
-        copy_word(chunk, self.config, out);
     }
 }
 
@@ -210,6 +259,9 @@ struct ChunkShape {
     maybe_special: bool,
     /// No digit and no letter repeated three times: [`copy_word`] would copy it unchanged.
     plain: bool,
+    /// What evasion folding needs to know of the chunk (valid for the chunk as it is, so for
+    /// the normalized chunk when it is `plain` and not special).
+    scan: ChunkScan,
 }
 
 /// Calls `f` with each run of non-whitespace bytes of ASCII `text` and its [`ChunkShape`],
@@ -224,7 +276,11 @@ fn for_each_ascii_chunk(text: &str, mut f: impl FnMut(&str, ChunkShape)) {
         }
         let start = i;
         let mut seen = 0u8;
+        let mut evasion_seen = 0u8;
         let (mut first_dot, mut last_core) = (usize::MAX, 0);
+        // The last two bytes (0 before the chunk: never a letter) and what letters repeat.
+        let (mut previous, mut before) = (0u8, 0u8);
+        let (mut doubled, mut tripled) = (false, false);
         while let Some(&b) = bytes.get(i) {
             let class = ASCII_CLASS[usize::from(b)];
             if class & SPACE != 0 {
@@ -236,19 +292,21 @@ fn for_each_ascii_chunk(text: &str, mut f: impl FnMut(&str, ChunkShape)) {
                 first_dot = i;
             }
             seen |= class;
+            evasion_seen |= crate::evasion::chunk_class(b);
+            let again = b == previous && class & LETTER != 0;
+            tripled |= again && b == before;
+            doubled |= again;
+            (before, previous) = (previous, b);
             i += 1;
         }
         let chunk = &text[start..i];
-        let triple = chunk
-            .as_bytes()
-            .windows(3)
-            .any(|w| w[0] == w[1] && w[1] == w[2]);
         f(
             chunk,
             ChunkShape {
                 maybe_special: seen & AT_OR_SLASH != 0
                     || (first_dot != usize::MAX && seen & CORE != 0 && first_dot < last_core),
-                plain: seen & DIGIT == 0 && !triple,
+                plain: seen & DIGIT == 0 && !tripled,
+                scan: ChunkScan::new(evasion_seen, doubled),
             },
         );
     }
@@ -261,6 +319,8 @@ const DOT: u8 = 4;
 const DIGIT: u8 = 8;
 /// A letter or digit: what `replace_special` keeps when it trims a chunk's edges.
 const CORE: u8 = 16;
+/// A letter (lower case: the text is folded first).
+const LETTER: u8 = 32;
 const ASCII_CLASS: [u8; 256] = {
     let mut table = [0u8; 256];
     let mut b = 0;
@@ -275,7 +335,7 @@ const ASCII_CLASS: [u8; 256] = {
         } else if c.is_ascii_digit() {
             DIGIT | CORE
         } else if c.is_ascii_alphabetic() {
-            CORE
+            CORE | LETTER
         } else {
             0
         };
@@ -287,9 +347,17 @@ const ASCII_CLASS: [u8; 256] = {
 /// Reusable buffers for [`Normalizer::normalize_into`].
 #[derive(Debug, Default, Clone)]
 pub struct Scratch {
+    chunks: ChunkScratch,
+    evasions: String,
+    folder: crate::evasion::ChunkFolder,
+}
+
+/// Buffers for [`Normalizer::for_each_chunk`].
+#[derive(Debug, Default, Clone)]
+struct ChunkScratch {
     html: String,
     folded: String,
-    evasions: String,
+    piece: String,
 }
 
 /// Removes tags and comments, decodes character references. Tags become spaces so that
@@ -610,14 +678,63 @@ mod tests {
         let n = Normalizer::new(config);
         let mut folded = String::new();
         fold_unicode(text, &mut folded);
-        let mut out = String::new();
-        folded
-            .split(char::is_whitespace)
-            .for_each(|c| n.emit(c, &mut out));
+        let (mut out, mut piece) = (String::new(), String::new());
+        folded.split(char::is_whitespace).for_each(|c| {
+            n.emit(c, &mut piece, &mut |p, _| {
+                if !out.is_empty() {
+                    out.push(' ');
+                }
+                out.push_str(p);
+            })
+        });
         out
     }
 
+    /// The pieces [`Normalizer::for_each_piece_of`] passes on, joined with single spaces,
+    /// after checking each `is_word` claim.
+    fn joined_pieces(n: &Normalizer, text: &str) -> String {
+        let mut joined = String::new();
+        n.for_each_piece_of(text, &mut Scratch::default(), |piece, is_word| {
+            if is_word {
+                assert!(
+                    !piece.is_empty() && piece.bytes().all(|b| b.is_ascii_lowercase()),
+                    "{piece:?} is not one word of letters"
+                );
+            }
+            if !joined.is_empty() {
+                joined.push(' ');
+            }
+            joined.push_str(piece);
+        });
+        joined
+    }
+
+    #[test]
+    fn pieces_join_to_the_normalized_text() {
+        let n = Normalizer::default();
+        for text in [
+            "",
+            "   ",
+            "You are a f u c k i n g idiot, a b",
+            "See https://www.Example.com/x and mail bob@example.org @alice!",
+            "<p>Sooooo GOOD &amp; 100% sh1t... f.u.c.k. i d i o t</p>",
+            "x y z e.g. U.S. 3.5 well-known rock'n'roll f**k b!tch",
+            "Ｆｕｌｌ café іdіot привет a b c d",
+        ] {
+            assert_eq!(joined_pieces(&n, text), n.normalize(text), "{text:?}");
+        }
+    }
+
     proptest::proptest! {
+        #[test]
+        fn pieces_join_to_the_normalized_text_for_any_text(
+            text in "([a-zA-Z]{1,6}|[a-z0-9*$@!'.,:/_\\-]{1,6}|[a-z]|https?://[a-z]{1,4}\\.com/[a-z]{0,3}|&amp;|<b>|іdіot|café|Ｆｕｌｌ|sooo+|f u c k)([ \t\n]{1,2}([a-zA-Z]{1,6}|[a-z0-9*$@!'.,:/_\\-]{1,6}|[a-z]|[A-Z]|www\\.[a-z]{1,4}\\.org|@[a-z]{1,4}|fuuck|i d i o t)){0,12}",
+            fold in proptest::bool::ANY,
+        ) {
+            let n = Normalizer::new(NormalizerConfig { fold_evasions: fold, ..NormalizerConfig::default() });
+            proptest::prop_assert_eq!(joined_pieces(&n, &text), n.normalize(&text));
+        }
+
         #[test]
         fn piecewise_folding_matches_whole_text_folding(
             text in "([a-zA-Z0-9.@/_'é’ＦﬁßΣς\u{301}\u{327}\u{200b}\u{a0}\u{3000}\u{feff}ㅎㅏ가日\u{1f44d}]{0,8}[ \t\r\n\u{b}]{0,2}){0,8}"

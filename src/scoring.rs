@@ -13,6 +13,7 @@
 use crate::features::FeatureVector;
 use crate::label::Label;
 use crate::model::NaiveBayes;
+use crate::normalize::{Normalizer, Scratch as NormalizeScratch};
 use crate::vectorize::{TermWeight, VectorScratch, Vectorizer};
 use std::sync::Arc;
 
@@ -161,20 +162,16 @@ impl ScoringTable {
         self.log_total = model.log_total();
     }
 
-    /// The joint log-likelihood of each class for one normalized text.
+    /// The joint log-likelihood of each class for one raw text, normalized by `normalizer`.
     pub(crate) fn joint_log_likelihood(
         &self,
         vectorizer: &Vectorizer,
-        normalized: &str,
+        normalizer: &Normalizer,
+        text: &str,
         scratch: &mut ScoringScratch,
     ) -> [f64; K] {
-        let ScoringScratch {
-            terms,
-            columns,
-            tally,
-        } = scratch;
-        let counted = self.count_columns(vectorizer, normalized, terms, columns, tally);
-        self.score_counted(counted)
+        self.count_columns(vectorizer, normalizer, text, scratch);
+        self.score_counted(&scratch.tally.counted)
     }
 
     /// The joint log-likelihoods of `(column, count)` pairs (see [`Tally::count`]).
@@ -210,17 +207,22 @@ impl ScoringTable {
 }
 
 impl ScoringTable {
-    /// The vocabulary columns of one normalized text with their counts, in order of first
+    /// Counts the vocabulary columns of one raw text into `scratch.tally`, in order of first
     /// occurrence.
-    fn count_columns<'t>(
+    fn count_columns(
         &self,
         vectorizer: &Vectorizer,
-        normalized: &str,
-        terms: &mut VectorScratch,
-        columns: &mut Vec<u32>,
-        tally: &'t mut Tally,
-    ) -> &'t [(u32, u32)] {
-        let hashes = vectorizer.term_hashes(normalized, terms);
+        normalizer: &Normalizer,
+        text: &str,
+        scratch: &mut ScoringScratch,
+    ) {
+        let ScoringScratch {
+            normalize,
+            terms,
+            columns,
+            tally,
+        } = scratch;
+        let hashes = vectorizer.term_hashes_of_text(normalizer, text, normalize, terms);
         columns.clear();
         for (i, &h) in hashes.iter().enumerate() {
             if let Some(&ahead) = hashes.get(i + PREFETCH_AHEAD) {
@@ -230,25 +232,23 @@ impl ScoringTable {
                 columns.push(j);
             }
         }
-        tally.count(columns)
+        tally.count(columns);
     }
 
-    /// The vector of one normalized text, equal to `vectorizer.transform(normalized)` (the
-    /// same counts, weighed by the same code), found through this table's index; returns the
-    /// text's joint log-likelihoods, the same as [`ScoringTable::joint_log_likelihood`] gives.
+    /// The vector of one raw text, equal to `vectorizer.transform(&normalizer.normalize(text))`
+    /// (the same counts, weighed by the same code), found through this table's index; returns
+    /// the text's joint log-likelihoods, the same as [`ScoringTable::joint_log_likelihood`]
+    /// gives.
     pub(crate) fn transform_and_score(
         &self,
         vectorizer: &Vectorizer,
-        normalized: &str,
+        normalizer: &Normalizer,
+        text: &str,
         scratch: &mut ScoringScratch,
         out: &mut FeatureVector,
     ) -> [f64; K] {
-        let ScoringScratch {
-            terms,
-            columns,
-            tally,
-        } = scratch;
-        self.count_columns(vectorizer, normalized, terms, columns, tally);
+        self.count_columns(vectorizer, normalizer, text, scratch);
+        let tally = &mut scratch.tally;
         let jll = self.score_counted(&tally.counted);
         // The vector wants increasing columns; the tally is rebuilt from scratch next time.
         tally.counted.sort_unstable_by_key(|&(column, _)| column);
@@ -267,6 +267,7 @@ impl ScoringTable {
 /// Reusable buffers for [`ScoringTable::joint_log_likelihood`].
 #[derive(Debug, Default)]
 pub(crate) struct ScoringScratch {
+    normalize: NormalizeScratch,
     terms: VectorScratch,
     columns: Vec<u32>,
     tally: Tally,
@@ -286,7 +287,7 @@ struct Tally {
 
 impl Tally {
     /// The distinct `columns` with their counts, in order of first occurrence.
-    fn count(&mut self, columns: &[u32]) -> &[(u32, u32)] {
+    fn count(&mut self, columns: &[u32]) {
         for &slot in &self.taken {
             self.slots[slot] = 0;
         }
@@ -317,7 +318,6 @@ impl Tally {
                 }
             }
         }
-        &self.counted
     }
 }
 
@@ -328,11 +328,15 @@ mod tests {
     #[test]
     fn tally_counts_in_first_seen_order_and_resets() {
         let mut tally = Tally::default();
-        assert_eq!(tally.count(&[5, 3, 5, 9, 3, 5]), [(5, 3), (3, 2), (9, 1)]);
-        assert_eq!(tally.count(&[9]), [(9, 1)]);
-        assert_eq!(tally.count(&[]), []);
+        tally.count(&[5, 3, 5, 9, 3, 5]);
+        assert_eq!(tally.counted, [(5, 3), (3, 2), (9, 1)]);
+        tally.count(&[9]);
+        assert_eq!(tally.counted, [(9, 1)]);
+        tally.count(&[]);
+        assert_eq!(tally.counted, []);
         let many: Vec<u32> = (0..1000).chain(0..1000).collect();
-        let counted = tally.count(&many);
+        tally.count(&many);
+        let counted = &tally.counted;
         assert_eq!(counted.len(), 1000);
         assert!(
             counted

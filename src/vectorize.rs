@@ -1,6 +1,7 @@
 //! Stage 3: words to sparse feature vectors over a fixed vocabulary.
 
 use crate::features::FeatureVector;
+use crate::normalize::{Normalizer, Scratch as NormalizeScratch};
 use crate::tokenize::Tokenizer;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -271,8 +272,6 @@ pub struct VectorScratch {
 /// Buffers for generating the terms of one text.
 #[derive(Debug, Default, Clone)]
 struct TermScratch {
-    /// Byte range of each word.
-    words: Vec<(usize, usize)>,
     /// Hash of each word.
     hashes: Vec<u64>,
     /// Hash of each prefix term, with the index of its word.
@@ -480,18 +479,32 @@ impl Vectorizer {
         self.push_weighted(counted, out);
     }
 
-    /// The hashes of all terms of `normalized`, one per occurrence, in generation order (the
-    /// fast path in `scoring.rs` looks them up in its own index).
-    pub(crate) fn term_hashes<'s>(
+    /// The hashes of all terms of raw `text` as `normalizer` normalizes it, one per
+    /// occurrence, in generation order (the fast path in `scoring.rs` looks them up in its own
+    /// index). They are the terms of the normalized text, read from the normalizer's pieces
+    /// without building the normalized string.
+    pub(crate) fn term_hashes_of_text<'s>(
         &self,
-        normalized: &str,
+        normalizer: &Normalizer,
+        text: &str,
+        normalize_scratch: &mut NormalizeScratch,
         scratch: &'s mut VectorScratch,
     ) -> &'s [u64] {
         let VectorScratch {
             terms, term_hashes, ..
         } = scratch;
+        terms.clear();
+        normalizer.for_each_piece_of(text, normalize_scratch, |piece, is_word| {
+            if is_word {
+                terms.push_word(&self.config, piece);
+            } else {
+                for w in Tokenizer.tokenize(piece) {
+                    terms.push_word(&self.config, w);
+                }
+            }
+        });
         term_hashes.clear();
-        for_each_term(&self.config, normalized, terms, |h, _| term_hashes.push(h));
+        emit_terms(&self.config, terms, |h, _| term_hashes.push(h));
         term_hashes
     }
 
@@ -653,25 +666,39 @@ fn for_each_term(
     config: &VectorizerConfig,
     normalized: &str,
     scratch: &mut TermScratch,
-    mut f: impl FnMut(u64, TermRef),
+    f: impl FnMut(u64, TermRef),
 ) {
-    let TermScratch {
-        words,
-        hashes,
-        prefixes,
-    } = scratch;
-    words.clear();
-    hashes.clear();
-    prefixes.clear();
-    let base = normalized.as_ptr() as usize;
+    scratch.clear();
     for w in Tokenizer.tokenize(normalized) {
-        let index = words.len();
-        words.push((w.as_ptr() as usize - base, w.len()));
-        hashes.push(word_hash(w));
+        scratch.push_word(config, w);
+    }
+    emit_terms(config, scratch, f);
+}
+
+impl TermScratch {
+    fn clear(&mut self) {
+        self.hashes.clear();
+        self.prefixes.clear();
+    }
+
+    /// Adds the next word of a text: its hash, and its prefix term's if it has one.
+    #[inline]
+    fn push_word(&mut self, config: &VectorizerConfig, w: &str) {
+        let index = self.hashes.len();
+        self.hashes.push(word_hash(w));
         if let Some(end) = prefix_end(w, config.prefix_len) {
-            prefixes.push((combine(PREFIX_SALT, word_hash(&w[..end])), index));
+            self.prefixes
+                .push((combine(PREFIX_SALT, word_hash(&w[..end])), index));
         }
     }
+}
+
+/// Calls `f` with the hash and a reference of every term of the words in `scratch` (see
+/// [`for_each_term`]).
+fn emit_terms(config: &VectorizerConfig, scratch: &TermScratch, mut f: impl FnMut(u64, TermRef)) {
+    let TermScratch {
+        hashes, prefixes, ..
+    } = scratch;
     let (lo, hi) = config.ngram_range;
     if lo == 1 {
         for (index, &h) in hashes.iter().enumerate() {

@@ -60,6 +60,30 @@ fn fast_scoring_path_agrees_with_the_reference_pipeline() {
     assert_fast_path_matches_reference(&classifier, &texts);
 }
 
+/// Every comment of `../shared/corpus` (all splits): real text, with its HTML, links, numbers,
+/// evasions and scripts, scores the same on the fast path as on the reference pipeline.
+#[test]
+fn fast_scoring_path_agrees_with_the_reference_pipeline_on_the_corpus() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/corpus/comments.jsonl"
+    );
+    let Ok(data) = std::fs::read_to_string(path) else {
+        eprintln!("skipping: ../shared/corpus not found");
+        return;
+    };
+    let texts: Vec<String> = data
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("corpus JSON");
+            v["text"].as_str().expect("text").to_owned()
+        })
+        .collect();
+    assert!(texts.len() > 15_000, "{} corpus texts", texts.len());
+    let classifier = Classifier::embedded().expect("embedded model");
+    assert_fast_path_matches_reference(&classifier, &texts);
+}
+
 #[test]
 fn fast_scoring_path_follows_learning() {
     let mut classifier = Classifier::embedded().expect("embedded model");
