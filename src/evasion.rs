@@ -267,8 +267,8 @@ fn fold_scanned(chunk: &str, scan: ChunkScan, word: &mut String) -> Option<Strin
 
 /// The class of byte `b` for the chunk scans of evasion folding (see [`ChunkScan`]).
 #[inline]
-pub(crate) fn chunk_class(b: u8) -> u8 {
-    CHUNK_CLASS[usize::from(b)]
+pub(crate) const fn chunk_class(b: u8) -> u8 {
+    CHUNK_CLASS[b as usize]
 }
 
 /// What one pass over a chunk's bytes tells evasion folding about it: the union of the bytes'
@@ -347,6 +347,10 @@ impl ChunkFolder {
         }
         if !self.run.is_empty() {
             self.finish(f);
+        }
+        if scan.is_letters() && !scan.doubled && !bytes.is_empty() {
+            // The common case, a plain word: nothing to fold (see `fold_scanned`).
+            return f(chunk, true);
         }
         match fold_scanned(chunk, scan, &mut self.word) {
             Some(r) => {
@@ -560,6 +564,9 @@ fn stretched_stem(word: &str) -> Option<String> {
         len += 1;
     }
     let squashed = &squashed[..len];
+    if !STEM_SHAPES.may_match(squashed) {
+        return None;
+    }
     STEMS
         .iter()
         .find(|stem| {
@@ -569,6 +576,43 @@ fn stretched_stem(word: &str) -> Option<String> {
         })
         .map(|stem| stem.to_string())
 }
+
+/// For each first letter, the lengths that stems starting with it have once their letter runs
+/// are squashed (bit `n` for length `n`): a quick test that rules out most words before
+/// [`stretched_stem`] compares them with every stem.
+struct StemShapes([u16; 26]);
+
+impl StemShapes {
+    const fn new() -> Self {
+        let mut table = [0u16; 26];
+        let mut k = 0;
+        while k < STEMS.len() {
+            let stem = STEMS[k].as_bytes();
+            let mut len = 0;
+            let mut i = 0;
+            while i < stem.len() {
+                if i == 0 || stem[i] != stem[i - 1] {
+                    len += 1;
+                }
+                i += 1;
+            }
+            table[(stem[0] - b'a') as usize] |= 1 << len;
+            k += 1;
+        }
+        StemShapes(table)
+    }
+
+    fn may_match(&self, squashed: &[u8]) -> bool {
+        match squashed.first() {
+            Some(&b) if b.is_ascii_lowercase() && squashed.len() < 16 => {
+                self.0[usize::from(b - b'a')] & (1 << squashed.len()) != 0
+            }
+            _ => false,
+        }
+    }
+}
+
+const STEM_SHAPES: StemShapes = StemShapes::new();
 
 /// Whether `stem` with its letter runs squashed to one letter is `squashed`.
 fn squash_equals(stem: &[u8], squashed: &[u8]) -> bool {

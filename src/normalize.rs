@@ -163,22 +163,7 @@ impl Normalizer {
             folded.push_str(text);
             folded.make_ascii_lowercase();
             for_each_ascii_chunk(folded, |chunk, shape| {
-                if chunk.is_empty() {
-                    return;
-                }
-                if self.config.placeholders && shape.maybe_special {
-                    piece.clear();
-                    if replace_special(chunk, piece) {
-                        return piece.split(' ').for_each(|part| f(part, None));
-                    }
-                }
-                if shape.plain {
-                    f(chunk, Some(shape.scan));
-                } else {
-                    piece.clear();
-                    copy_word(chunk, self.config, piece);
-                    f(piece, None);
-                }
+                self.ascii_chunk(chunk, shape, piece, f)
             });
         } else {
             // Mostly ASCII text with some other characters (a no-break space, a curly quote):
@@ -190,7 +175,10 @@ impl Normalizer {
                 if ascii {
                     folded.push_str(part);
                     folded.make_ascii_lowercase();
-                    self.emit(folded, piece, f);
+                    // One chunk, read like those of ASCII text (`emit` would give the same).
+                    for_each_ascii_chunk(folded, |chunk, shape| {
+                        self.ascii_chunk(chunk, shape, piece, f)
+                    });
                 } else {
                     fold_unicode(part, folded);
                     folded
@@ -198,6 +186,35 @@ impl Normalizer {
                         .for_each(|chunk| self.emit(chunk, piece, f));
                 }
             });
+        }
+    }
+
+    /// Passes the normalized form of one whitespace-free chunk of folded ASCII text, of shape
+    /// `shape`, to `f`, as [`Normalizer::emit`] does, with the scan of the chunk when it stays
+    /// as it is.
+    #[inline]
+    fn ascii_chunk(
+        &self,
+        chunk: &str,
+        shape: ChunkShape,
+        piece: &mut String,
+        f: &mut impl FnMut(&str, Option<ChunkScan>),
+    ) {
+        if chunk.is_empty() {
+            return;
+        }
+        if self.config.placeholders && shape.maybe_special {
+            piece.clear();
+            if replace_special(chunk, piece) {
+                return piece.split(' ').for_each(|part| f(part, None));
+            }
+        }
+        if shape.plain {
+            f(chunk, Some(shape.scan));
+        } else {
+            piece.clear();
+            copy_word(chunk, self.config, piece);
+            f(piece, None);
         }
     }
 
@@ -270,43 +287,47 @@ fn for_each_ascii_chunk(text: &str, mut f: impl FnMut(&str, ChunkShape)) {
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
-        if ASCII_CLASS[usize::from(bytes[i])] & SPACE != 0 {
+        if ASCII_CLASS[usize::from(bytes[i])] & SPACE as u16 != 0 {
             i += 1;
             continue;
         }
         let start = i;
-        let mut seen = 0u8;
-        let mut evasion_seen = 0u8;
-        let (mut first_dot, mut last_core) = (usize::MAX, 0);
-        // The last two bytes (0 before the chunk: never a letter) and what letters repeat.
-        let (mut previous, mut before) = (0u8, 0u8);
-        let (mut doubled, mut tripled) = (false, false);
+        // The union of the chunk's byte classes: the normalizer's in the low byte, evasion
+        // folding's in the high byte.
+        let mut seen = 0u16;
         while let Some(&b) = bytes.get(i) {
             let class = ASCII_CLASS[usize::from(b)];
-            if class & SPACE != 0 {
+            if class & SPACE as u16 != 0 {
                 break;
             }
-            if class & CORE != 0 {
-                last_core = i;
-            } else if class & DOT != 0 && first_dot == usize::MAX {
-                first_dot = i;
-            }
             seen |= class;
-            evasion_seen |= crate::evasion::chunk_class(b);
-            let again = b == previous && class & LETTER != 0;
-            tripled |= again && b == before;
-            doubled |= again;
-            (before, previous) = (previous, b);
             i += 1;
         }
         let chunk = &text[start..i];
+        let chunk_bytes = chunk.as_bytes();
+        // Most chunks have no byte twice in a row; the others get a closer look.
+        let (mut doubled, mut tripled) = (false, false);
+        if chunk_bytes.windows(2).any(|w| w[0] == w[1]) {
+            for (k, &b) in chunk_bytes.iter().enumerate().skip(1) {
+                if b == chunk_bytes[k - 1] && b.is_ascii_alphabetic() {
+                    doubled = true;
+                    tripled |= k >= 2 && chunk_bytes[k - 2] == b;
+                }
+            }
+        }
+        let low = seen as u8;
+        // A `.` before the last letter or digit: `e.g`, `example.com`, but not `end.`.
+        let inner_dot = low & DOT != 0 && low & CORE != 0 && {
+            let first_dot = chunk_bytes.iter().position(|&b| b == b'.');
+            let last_core = chunk_bytes.iter().rposition(u8::is_ascii_alphanumeric);
+            matches!((first_dot, last_core), (Some(d), Some(c)) if d < c)
+        };
         f(
             chunk,
             ChunkShape {
-                maybe_special: seen & AT_OR_SLASH != 0
-                    || (first_dot != usize::MAX && seen & CORE != 0 && first_dot < last_core),
-                plain: seen & DIGIT == 0 && !tripled,
-                scan: ChunkScan::new(evasion_seen, doubled),
+                maybe_special: low & AT_OR_SLASH != 0 || inner_dot,
+                plain: low & DIGIT == 0 && !tripled,
+                scan: ChunkScan::new((seen >> 8) as u8, doubled),
             },
         );
     }
@@ -321,12 +342,12 @@ const DIGIT: u8 = 8;
 const CORE: u8 = 16;
 /// A letter (lower case: the text is folded first).
 const LETTER: u8 = 32;
-const ASCII_CLASS: [u8; 256] = {
-    let mut table = [0u8; 256];
+const ASCII_CLASS: [u16; 256] = {
+    let mut table = [0u16; 256];
     let mut b = 0;
     while b < 128 {
         let c = b as u8;
-        table[b] = if is_ascii_space(c) {
+        let own = if is_ascii_space(c) {
             SPACE
         } else if c == b'@' || c == b'/' {
             AT_OR_SLASH
@@ -339,6 +360,7 @@ const ASCII_CLASS: [u8; 256] = {
         } else {
             0
         };
+        table[b] = own as u16 | (crate::evasion::chunk_class(c) as u16) << 8;
         b += 1;
     }
     table

@@ -128,11 +128,32 @@ fn word_hash(word: &str) -> u64 {
     }
     let rest = chunks.remainder();
     if !rest.is_empty() {
-        let mut block = [0u8; 8];
-        block[..rest.len()].copy_from_slice(rest);
-        h = fold_mul(u64::from_le_bytes(block) ^ MIX[3], h ^ MIX[2]);
+        h = fold_mul(tail_block(rest) ^ MIX[3], h ^ MIX[2]);
     }
     fold_mul(h ^ MIX[0], MIX[3])
+}
+
+/// The 1 to 7 bytes of `rest` as a little-endian number (the bytes zero-padded to 8), read
+/// with two overlapping loads instead of a copy.
+#[inline(always)]
+fn tail_block(rest: &[u8]) -> u64 {
+    let n = rest.len();
+    debug_assert!((1..8).contains(&n));
+    if n >= 4 {
+        let lo = u64::from(u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]));
+        let hi = u64::from(u32::from_le_bytes([
+            rest[n - 4],
+            rest[n - 3],
+            rest[n - 2],
+            rest[n - 1],
+        ]));
+        // `hi` holds bytes n-4..n; its top n-4 bytes are bytes 4..n.
+        lo | ((hi >> (8 * (8 - n))) << 32)
+    } else {
+        u64::from(rest[0])
+            | (u64::from(rest[n / 2]) << (8 * (n / 2)))
+            | (u64::from(rest[n - 1]) << (8 * (n - 1)))
+    }
 }
 
 /// Extends an n-gram hash by one more word's hash (order matters: `combine(a, b) !=
@@ -742,6 +763,20 @@ fn emit_terms(config: &VectorizerConfig, scratch: &TermScratch, mut f: impl FnMu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tail_block_is_the_zero_padded_bytes() {
+        let bytes: Vec<u8> = (1..=7).map(|i| i * 37 + 5).collect();
+        for n in 1..8 {
+            let mut padded = [0u8; 8];
+            padded[..n].copy_from_slice(&bytes[..n]);
+            assert_eq!(
+                tail_block(&bytes[..n]),
+                u64::from_le_bytes(padded),
+                "{n} bytes"
+            );
+        }
+    }
 
     fn fit(config: VectorizerConfig, params: VocabularyParams, docs: &[&str]) -> Vectorizer {
         Vectorizer::fit(config, params, docs).unwrap()
