@@ -47,6 +47,7 @@ mod model;
 pub mod model_file;
 mod normalize;
 mod policy;
+mod radix;
 mod scoring;
 mod shared;
 mod terms;

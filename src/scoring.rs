@@ -251,8 +251,12 @@ impl ScoringTable {
         let tally = &mut scratch.tally;
         let jll = self.score_counted(&tally.counted);
         // The vector wants increasing columns; the tally is rebuilt from scratch next time.
-        tally.counted.sort_unstable_by_key(|&(column, _)| column);
+        crate::radix::sort_by_key(&mut tally.counted, &mut tally.sorting, |&(column, _)| {
+            column
+        });
         out.clear();
+        out.indices.reserve(tally.counted.len());
+        out.values.reserve(tally.counted.len());
         let (rows, weighted_idf) = (&self.rows, vectorizer.config().idf);
         vectorizer.push_weighted_with_idf(
             tally.counted.iter().copied(),
@@ -283,6 +287,8 @@ struct Tally {
     counted: Vec<(u32, u32)>,
     /// The slot each entry of `counted` took, for clearing.
     taken: Vec<usize>,
+    /// The second buffer for sorting `counted`.
+    sorting: Vec<(u32, u32)>,
 }
 
 impl Tally {
