@@ -229,6 +229,8 @@ impl ScoringTable {
                 self.index.prefetch(ahead);
             }
             if let Some(j) = self.index.get(h) {
+                // Start loading the row now: it is read once the terms are counted.
+                prefetch(self.rows.as_ptr().wrapping_add(j as usize));
                 columns.push(j);
             }
         }
