@@ -4,11 +4,7 @@
 //! simple steps, several times fewer than a comparison sort; long lists use the standard sort.
 
 /// Sorts `items` by `key(item)`, stably, using `scratch` as the second buffer.
-pub(crate) fn sort_by_key<T: Copy>(
-    items: &mut [T],
-    scratch: &mut Vec<T>,
-    key: impl Fn(&T) -> u32,
-) {
+pub(crate) fn sort_by_key<T: Copy>(items: &mut [T], scratch: &mut Vec<T>, key: impl Fn(&T) -> u32) {
     let n = items.len();
     if n > 512 {
         items.sort_by_key(|t| key(t));

@@ -814,6 +814,40 @@ fn eval_reports_a_bad_label_with_file_and_line() {
     assert!(err.contains("spam"), "{err}");
 }
 
+/// A labeled input row keeps its label as `input_label`; the verdict's `label` is the only
+/// `label` key of the output line (a JSON object with a repeated key reads as its last value,
+/// which made labeled input look perfectly classified).
+#[test]
+fn score_writes_an_input_label_apart_from_the_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("labeled.jsonl");
+    std::fs::write(
+        &path,
+        concat!(
+            r#"{"id": "1", "text": "You are a worthless idiot and everyone here knows it", "label": "substantive"}"#,
+            "\n",
+            r#"{"id": "2", "text": "The bus lane cut my commute by ten minutes", "label": "abusive", "split": "test"}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let out = run(&["score".as_ref(), path.as_os_str(), "-q".as_ref()]);
+    assert_ok(&out, "score of labeled JSONL");
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    for (line, given) in lines.iter().zip(["substantive", "abusive"]) {
+        assert_eq!(line.matches("\"label\":").count(), 1, "{line}");
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["input_label"], given, "{line}");
+    }
+    let first: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+    let second: serde_json::Value = serde_json::from_str(lines[1]).unwrap();
+    assert_eq!(first["label"], "abusive", "{}", lines[0]);
+    assert_eq!(second["label"], "substantive", "{}", lines[1]);
+    assert_eq!(second["split"], "test", "{}", lines[1]);
+}
+
 #[test]
 fn eval_and_train_refuse_missing_or_empty_input() {
     let out = run(&["eval", "no-such-data.jsonl"]);

@@ -180,8 +180,9 @@ pub struct ExportFields {
     /// Reddit subreddit.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subreddit: Option<String>,
-    /// A label given in the input (JSONL and CSV `label` field, or the mapped field).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// A label given in the input (JSONL and CSV `label` field, or the mapped field). Written
+    /// as `input_label`, so it never stands in for the verdict's `label`.
+    #[serde(rename = "input_label", skip_serializing_if = "Option::is_none")]
     pub label: Option<Label>,
     /// A split name given in the input.
     #[serde(skip_serializing_if = "Option::is_none")]
