@@ -25,7 +25,8 @@ pub fn read_all(format: Format, data: &[u8]) {
 }
 
 /// The `normalize_tokenize` target: normalize, tokenize and classify the bytes as lossy
-/// UTF-8; no empty token, and probabilities finite and summing to 1.
+/// UTF-8; no empty token, the fast scoring path agrees with the reference pipeline, and
+/// probabilities finite and summing to 1.
 pub fn normalize_tokenize(data: &[u8]) {
     static CLASSIFIER: OnceLock<Classifier> = OnceLock::new();
     let text = String::from_utf8_lossy(data);
@@ -35,7 +36,20 @@ pub fn normalize_tokenize(data: &[u8]) {
     }
     let classifier =
         CLASSIFIER.get_or_init(|| Classifier::embedded().expect("the embedded model loads"));
-    let p = classifier.classify_text(&text).probabilities.to_array();
+    let verdict = classifier.classify_text(&text);
+    // The fast path (normalized pieces, fused scoring table) agrees with the reference
+    // pipeline (normalized string, tokenizer, vectorizer, model).
+    let reference = classifier
+        .model()
+        .joint_log_likelihood_of(classifier.features(&text).iter());
+    for (fast, slow) in verdict.joint_log_likelihood.iter().zip(&reference) {
+        assert!(
+            (fast - slow).abs() <= 1e-9 * slow.abs().max(1.0),
+            "fast path {:?} vs reference {reference:?}",
+            verdict.joint_log_likelihood
+        );
+    }
+    let p = verdict.probabilities.to_array();
     assert!(
         p.iter().all(|x| x.is_finite()),
         "non-finite probabilities {p:?}"

@@ -1,5 +1,5 @@
-//! Normalizes, tokenizes and classifies the fuzz bytes (as lossy UTF-8): no panic, and the
-//! probabilities are finite and sum to 1.
+//! Normalizes, tokenizes and classifies the fuzz bytes (as lossy UTF-8): no panic, the fast
+//! scoring path agrees with the reference pipeline, and the probabilities are finite and sum to 1.
 #![no_main]
 
 #[allow(dead_code)]
