@@ -258,6 +258,15 @@ fn fold_scanned(chunk: &str, scan: ChunkScan, word: &mut String) -> Option<Strin
         None
     } else if seen & (OTHER | NEUTRAL) == 0 {
         stretched_stem(chunk)
+    } else if seen & OTHER == 0
+        && !dotted_start(chunk.as_bytes())
+        && !chunk
+            .split(|c: char| !is_wordish(c as u8) || !c.is_ascii())
+            .any(|run| stretched_stem(run).is_some())
+    {
+        // Letters, apostrophes and inert punctuation: `fold_chunk` would only replace a run of
+        // letters that spells a stretched stem, and none does.
+        None
     } else {
         word.clear();
         fold_chunk(chunk, word);
