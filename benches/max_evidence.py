@@ -76,6 +76,14 @@ def main():
     print(f"fit {len(fit)} rows, held-out fold {len(held)} rows")
     print("P(lexicon words 0/1/2+ | class):",
           {c: [round(p, 3) for p in p_bucket[c]] for c in LABELS})
+    # The problem itself: abusive comments holding a lexicon word, by length.
+    for long in (False, True):
+        hits = [o for o in out
+                if held[o["id"]]["label"] == "abusive" and bucket(held[o["id"]]["text"]) > 0
+                and (len(held[o["id"]]["text"]) > 300) == long]
+        found = sum(1 for o in hits if o["label"] == "abusive")
+        print(f"abusive with a lexicon word, {'over' if long else 'up to'} 300 characters: "
+              f"{found} of {len(hits)} flagged ({found / max(len(hits), 1):.3f})")
     for w in (0.0, 0.25, 0.5, 0.75, 1.0, 1.5):
         pairs = []
         for o in out:
