@@ -460,6 +460,9 @@ pub(crate) struct DenseProfile {
     sums: Vec<f64>,
     /// The columns with a non-zero value, increasing after [`DenseProfile::fill`].
     touched: Vec<u32>,
+    /// One bit per column, set for the columns in `touched`: reading the set bits in order
+    /// lists them sorted without sorting.
+    marks: Vec<u64>,
     square: f64,
 }
 
@@ -474,15 +477,22 @@ impl DenseProfile {
             for (j, x) in v.iter() {
                 if j >= self.sums.len() {
                     self.sums.resize(j + 1, 0.0);
+                    self.marks.resize(j / 64 + 1, 0);
                 }
                 // Weights are positive, so a column's sum is 0 only until it is first touched.
                 if self.sums[j] == 0.0 {
-                    self.touched.push(j as u32);
+                    self.marks[j / 64] |= 1 << (j % 64);
                 }
                 self.sums[j] += x / n;
             }
         }
-        self.touched.sort_unstable();
+        for (w, &word) in self.marks.iter().enumerate() {
+            let mut bits = word;
+            while bits != 0 {
+                self.touched.push((w * 64) as u32 + bits.trailing_zeros());
+                bits &= bits - 1;
+            }
+        }
         self.square = self
             .touched
             .iter()
@@ -499,6 +509,7 @@ impl DenseProfile {
     pub(crate) fn clear(&mut self) {
         for &j in &self.touched {
             self.sums[j as usize] = 0.0;
+            self.marks[j as usize / 64] = 0;
         }
         self.touched.clear();
         self.square = 0.0;
