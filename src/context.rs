@@ -452,8 +452,13 @@ fn leave_one_out(
     Some((dot / square.sqrt()).clamp(0.0, 1.0))
 }
 
-/// [`ThreadProfile`] over a dense array reused between threads: the same sums in the same
-/// order, so the same bits, without sorting the members' entries or searching the profile.
+thread_local! {
+    static PROFILE: std::cell::RefCell<DenseProfile> = std::cell::RefCell::new(DenseProfile::default());
+}
+
+/// [`ThreadProfile`] over a dense array reused from thread to thread of comments: the same sums
+/// in the same order, so the same bits, without sorting the members' entries or searching the
+/// profile.
 #[derive(Debug, Default)]
 pub(crate) struct DenseProfile {
     /// The profile's value of each column (0 where no member has the column).
@@ -464,11 +469,14 @@ pub(crate) struct DenseProfile {
     /// lists them sorted without sorting.
     marks: Vec<u64>,
     square: f64,
+    /// Set while [`DenseProfile::fill`] runs: `touched` may not list every used column yet.
+    filling: bool,
 }
 
 impl DenseProfile {
     /// Makes this the profile of `members` (it must be empty: new or cleared).
     pub(crate) fn fill<'v>(&mut self, members: impl IntoIterator<Item = &'v FeatureVector>) {
+        self.filling = true;
         for v in members {
             let n = norm(v);
             if n <= 0.0 {
@@ -498,6 +506,7 @@ impl DenseProfile {
             .iter()
             .map(|&j| self.sums[j as usize] * self.sums[j as usize])
             .sum();
+        self.filling = false;
     }
 
     /// As [`ThreadProfile::leave_one_out`].
@@ -505,14 +514,26 @@ impl DenseProfile {
         leave_one_out(v, self.square, |j| self.sums.get(j).copied().unwrap_or(0.0))
     }
 
-    /// Empties the profile, touching only the columns it used.
+    /// Empties the profile, touching only the columns it used. After a fill that stopped half
+    /// way (a panic), the columns are found from the marks instead.
     pub(crate) fn clear(&mut self) {
-        for &j in &self.touched {
-            self.sums[j as usize] = 0.0;
-            self.marks[j as usize / 64] = 0;
+        if self.filling {
+            for (w, word) in self.marks.iter_mut().enumerate() {
+                let mut bits = std::mem::take(word);
+                while bits != 0 {
+                    self.sums[w * 64 + bits.trailing_zeros() as usize] = 0.0;
+                    bits &= bits - 1;
+                }
+            }
+        } else {
+            for &j in &self.touched {
+                self.sums[j as usize] = 0.0;
+                self.marks[j as usize / 64] = 0;
+            }
         }
         self.touched.clear();
         self.square = 0.0;
+        self.filling = false;
     }
 }
 
@@ -636,15 +657,24 @@ pub(crate) fn batch_similarities<'s>(
             .collect();
         let results: Vec<Vec<(usize, Option<f64>)>> = groups
             .par_iter()
-            .map_init(DenseProfile::default, |profile, group| {
-                profile.fill(group.iter().map(|&i| &vectors[i]));
-                let found = group
-                    .iter()
-                    .filter(|&&i| !with_text(comments[i]))
-                    .map(|&i| (i, profile.leave_one_out(&vectors[i])))
-                    .collect();
-                profile.clear();
-                found
+            .map(|group| {
+                let similarities = |profile: &mut DenseProfile| {
+                    profile.clear();
+                    profile.fill(group.iter().map(|&i| &vectors[i]));
+                    let found = group
+                        .iter()
+                        .filter(|&&i| !with_text(comments[i]))
+                        .map(|&i| (i, profile.leave_one_out(&vectors[i])))
+                        .collect();
+                    profile.clear();
+                    found
+                };
+                // One profile per thread, kept between batches: its dense array is as long as
+                // the vocabulary, and zeroing a new one costs more than a small thread.
+                PROFILE.with(|p| match p.try_borrow_mut() {
+                    Ok(mut profile) => similarities(&mut profile),
+                    Err(_) => similarities(&mut DenseProfile::default()),
+                })
             })
             .collect();
         for (i, s) in results.into_iter().flatten() {
@@ -721,6 +751,31 @@ mod tests {
                 dense.clear();
             }
         }
+    }
+
+    #[test]
+    fn a_profile_interrupted_while_filling_is_emptied_by_clear() {
+        let v = |pairs: &[(u32, f64)]| FeatureVector {
+            indices: pairs.iter().map(|p| p.0).collect(),
+            values: pairs.iter().map(|p| p.1).collect(),
+        };
+        let (a, b) = (v(&[(3, 1.0), (70, 2.0)]), v(&[(5, 1.0), (130, 1.0)]));
+        let mut profile = DenseProfile::default();
+        let interrupted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            profile.fill([&a, &b].into_iter().enumerate().map(|(i, x)| {
+                assert!(i < 1, "stop in the middle");
+                x
+            }))
+        }));
+        assert!(interrupted.is_err());
+        profile.clear();
+        assert!(profile.sums.iter().all(|&x| x == 0.0));
+        assert!(profile.marks.iter().all(|&m| m == 0));
+        profile.fill([&b]);
+        let mut fresh = DenseProfile::default();
+        fresh.fill([&b]);
+        assert_eq!(profile.touched, fresh.touched);
+        assert_eq!(profile.square.to_bits(), fresh.square.to_bits());
     }
 
     #[test]
