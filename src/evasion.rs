@@ -341,6 +341,7 @@ impl ChunkFolder {
     }
 
     /// [`ChunkFolder::push`] of a chunk already scanned.
+    #[inline(always)]
     pub(crate) fn push_scanned(
         &mut self,
         chunk: &str,

@@ -192,7 +192,7 @@ impl Normalizer {
     /// Passes the normalized form of one whitespace-free chunk of folded ASCII text, of shape
     /// `shape`, to `f`, as [`Normalizer::emit`] does, with the scan of the chunk when it stays
     /// as it is.
-    #[inline]
+    #[inline(always)]
     fn ascii_chunk(
         &self,
         chunk: &str,

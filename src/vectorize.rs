@@ -703,7 +703,7 @@ impl TermScratch {
     }
 
     /// Adds the next word of a text: its hash, and its prefix term's if it has one.
-    #[inline]
+    #[inline(always)]
     fn push_word(&mut self, config: &VectorizerConfig, w: &str) {
         let index = self.hashes.len();
         self.hashes.push(word_hash(w));
