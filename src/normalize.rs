@@ -340,8 +340,6 @@ const DOT: u8 = 4;
 const DIGIT: u8 = 8;
 /// A letter or digit: what `replace_special` keeps when it trims a chunk's edges.
 const CORE: u8 = 16;
-/// A letter (lower case: the text is folded first).
-const LETTER: u8 = 32;
 const ASCII_CLASS: [u16; 256] = {
     let mut table = [0u16; 256];
     let mut b = 0;
@@ -356,7 +354,7 @@ const ASCII_CLASS: [u16; 256] = {
         } else if c.is_ascii_digit() {
             DIGIT | CORE
         } else if c.is_ascii_alphabetic() {
-            CORE | LETTER
+            CORE
         } else {
             0
         };
