@@ -6,6 +6,7 @@
 //! log-likelihoods by one number `T` before the softmax (`T > 1` softens them). The label, the
 //! argmax, does not change; only how sure the model says it is.
 
+use crate::classifier::Verdict;
 use crate::label::Label;
 use crate::model::{argmax_label, probabilities_from_log};
 use serde::{Deserialize, Serialize};
@@ -130,6 +131,24 @@ pub fn fit_temperature(joint_log_likelihoods: &[[f64; Label::COUNT]], truth: &[L
         }
     }
     ((a + b) / 2.0).exp()
+}
+
+/// The expected calibration error of `verdicts` against `truth`, twice: of the verdicts'
+/// probabilities as given (calibrated when the model is), and of the raw softmax of their joint
+/// log-likelihoods (as without calibration). `eval` and leave-one-source-out report both.
+pub fn verdict_calibration_errors(verdicts: &[Verdict], truth: &[Label]) -> (f64, f64) {
+    let given: Vec<[f64; Label::COUNT]> = verdicts
+        .iter()
+        .map(|v| v.probabilities.to_array())
+        .collect();
+    let raw: Vec<[f64; Label::COUNT]> = verdicts
+        .iter()
+        .map(|v| probabilities_at(&v.joint_log_likelihood, None))
+        .collect();
+    (
+        expected_calibration_error(&given, truth),
+        expected_calibration_error(&raw, truth),
+    )
 }
 
 /// Top-label expected calibration error over [`ECE_BINS`] equal-width confidence bins: the

@@ -694,20 +694,13 @@ fn run(cli: Cli) -> Result<u8> {
             let truth: Vec<Label> = rows.iter().map(|(_, l)| *l).collect();
             let verdicts = classifier.classify_batch(&comments);
             let predicted: Vec<Label> = verdicts.iter().map(|v| v.label).collect();
-            let probabilities: Vec<[f64; Label::COUNT]> = verdicts
-                .iter()
-                .map(|v| v.probabilities.to_array())
-                .collect();
-            let raw: Vec<[f64; Label::COUNT]> = verdicts
-                .iter()
-                .map(|v| calibrate::probabilities_at(&v.joint_log_likelihood, None))
-                .collect();
+            let (ece, ece_uncalibrated) = calibrate::verdict_calibration_errors(&verdicts, &truth);
             let evaluation = Evaluation::new(&truth, &predicted)?;
             print_evaluation(
                 &Scored {
                     evaluation: &evaluation,
-                    ece: calibrate::expected_calibration_error(&probabilities, &truth),
-                    ece_uncalibrated: calibrate::expected_calibration_error(&raw, &truth),
+                    ece,
+                    ece_uncalibrated,
                     temperature: classifier.temperature(),
                 },
                 *json,

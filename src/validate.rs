@@ -1,7 +1,7 @@
 //! Honest validation: grouped k-fold cross-validation, leave-one-source-out validation, and
 //! class-offset tuning on held-out folds.
 
-use crate::calibrate::{expected_calibration_error, probabilities_at};
+use crate::calibrate::{expected_calibration_error, probabilities_at, verdict_calibration_errors};
 use crate::classifier::{ClassifierParams, TrainError, Verdict};
 use crate::comment::Comment;
 use crate::eval::Evaluation;
@@ -239,14 +239,7 @@ pub fn leave_one_source_out(
         let truth: Vec<Label> = test.iter().map(|&i| data[i].1).collect();
         let verdicts = classifier.classify_batch(&test_comments);
         let predicted: Vec<Label> = verdicts.iter().map(|v| v.label).collect();
-        let probabilities: Vec<[f64; Label::COUNT]> = verdicts
-            .iter()
-            .map(|v| v.probabilities.to_array())
-            .collect();
-        let raw: Vec<[f64; Label::COUNT]> = verdicts
-            .iter()
-            .map(|v| probabilities_at(&v.joint_log_likelihood, None))
-            .collect();
+        let (ece, ece_uncalibrated) = verdict_calibration_errors(&verdicts, &truth);
         let evaluation = Evaluation::score(&truth, &predicted);
         out.push(SourceScores {
             source: name.to_owned(),
@@ -254,8 +247,8 @@ pub fn leave_one_source_out(
             train_rows: train.len() as u64,
             macro_f1_present: evaluation.macro_f1_present(),
             evaluation,
-            ece: expected_calibration_error(&probabilities, &truth),
-            ece_uncalibrated: expected_calibration_error(&raw, &truth),
+            ece,
+            ece_uncalibrated,
             temperature: classifier.temperature(),
         });
     }
