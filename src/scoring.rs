@@ -5,7 +5,10 @@
 //! vectorizer.transform(text))`. It exists because scoring is bound by memory access: the
 //! reference path touches a hash-table control group, a bucket, an idf entry and a model row
 //! per term. Here a term costs one probe run in a compact index (8 bytes per slot) and, if
-//! known, one 32-byte row holding `idf · log P(term | class)` and `idf`.
+//! known, one 32-byte row holding `idf · log P(term | class)` and `idf`. A word's own terms
+//! (the word and its prefix term) usually cost less: each scoring thread keeps the columns of
+//! recently seen short words (a [`WordCache`]), so a frequent word skips its two hashes and
+//! its two probes.
 //!
 //! With unit-length vectors the scale is applied once at the end:
 //! `Σ (w_j / ‖w‖) · lf_j = (Σ w_j · lf_j) / ‖w‖`, so no vector is materialized.
@@ -14,8 +17,9 @@ use crate::features::FeatureVector;
 use crate::label::Label;
 use crate::model::NaiveBayes;
 use crate::normalize::{Normalizer, Scratch as NormalizeScratch};
-use crate::vectorize::{TermWeight, VectorScratch, Vectorizer};
+use crate::vectorize::{TermWeight, Vectorizer, ngram_hash, packed_short_word, word_term_hashes};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 const K: usize = Label::COUNT;
 
@@ -32,7 +36,12 @@ pub(crate) const MAX_COLUMNS: usize = (1 << COLUMN_BITS) - 2;
 struct TermIndex {
     slots: Box<[u64]>,
     mask: usize,
+    /// Unique to this index in the process, so a [`WordCache`] knows whose columns it holds.
+    id: u64,
 }
+
+/// The source of [`TermIndex::id`]s.
+static NEXT_INDEX_ID: AtomicU64 = AtomicU64::new(1);
 
 impl TermIndex {
     /// `hashes[j]` is the hash of column `j`; at most [`MAX_COLUMNS`] of them. Capacity is the
@@ -61,7 +70,11 @@ impl TermIndex {
                 i = (i + 1) & mask;
             }
         }
-        Some(TermIndex { slots, mask })
+        Some(TermIndex {
+            slots,
+            mask,
+            id: NEXT_INDEX_ID.fetch_add(1, Ordering::Relaxed),
+        })
     }
 
     /// Asks the CPU to start loading the slot where the probe for `h` begins.
@@ -209,6 +222,11 @@ impl ScoringTable {
 impl ScoringTable {
     /// Counts the vocabulary columns of one raw text into `scratch.tally`, in order of first
     /// occurrence.
+    ///
+    /// The terms are those of `vectorizer`'s generator, in its order: the words, then the
+    /// n-grams of two or more words, then the prefix terms. A word's own columns (itself and its
+    /// prefix term) come from `scratch.words`, a cache of recent short words, when it is there;
+    /// n-grams are looked up in the index, with the loads of later ones started early.
     fn count_columns(
         &self,
         vectorizer: &Vectorizer,
@@ -218,22 +236,90 @@ impl ScoringTable {
     ) {
         let ScoringScratch {
             normalize,
-            terms,
+            cache,
+            words,
+            missed,
+            grams,
             columns,
             tally,
         } = scratch;
-        let hashes = vectorizer.term_hashes_of_text(normalizer, text, normalize, terms);
-        columns.clear();
-        for (i, &h) in hashes.iter().enumerate() {
-            if let Some(&ahead) = hashes.get(i + PREFETCH_AHEAD) {
-                self.index.prefetch(ahead);
+        let config = vectorizer.config();
+        cache.claim(self.index.id);
+        words.clear();
+        missed.clear();
+        vectorizer.for_each_word_of_text(normalizer, text, normalize, |w| {
+            match cache.find(w) {
+                Ok(columns) => words.push(columns),
+                Err(slot) => {
+                    // Looked up below, once the loads started here have had time to arrive.
+                    let (hash, prefix) = word_term_hashes(config, w);
+                    self.index.prefetch(hash);
+                    if let Some(p) = prefix {
+                        self.index.prefetch(p);
+                    }
+                    missed.push(MissedWord {
+                        at: words.len(),
+                        prefix,
+                        slot,
+                    });
+                    words.push(WordColumns {
+                        hash,
+                        word: 0,
+                        prefix: 0,
+                    });
+                }
             }
-            if let Some(j) = self.index.get(h) {
-                // Start loading the row now: it is read once the terms are counted.
-                prefetch(self.rows.as_ptr().wrapping_add(j as usize));
-                columns.push(j);
+        });
+        let column = |h| self.index.get(h).map_or(0, |j| j + 1);
+        for m in missed.iter() {
+            let found = &mut words[m.at];
+            found.word = column(found.hash);
+            found.prefix = m.prefix.map_or(0, column);
+            cache.store(m.slot, *found);
+        }
+        columns.clear();
+        let (lo, hi) = config.ngram_range;
+        let mut push = |j: u32| {
+            // Start loading the row now: it is read once the terms are counted.
+            prefetch(self.rows.as_ptr().wrapping_add(j as usize));
+            columns.push(j);
+        };
+        if lo == 1 {
+            words
+                .iter()
+                .filter(|w| w.word != 0)
+                .for_each(|w| push(w.word - 1));
+        }
+        for n in usize::from(lo.max(2))..=usize::from(hi) {
+            grams.clear();
+            if n == 2 {
+                grams.extend(
+                    words
+                        .windows(2)
+                        .map(|w| ngram_hash(&[w[0].hash, w[1].hash])),
+                );
+            } else {
+                grams.extend(words.windows(n).map(|window| {
+                    let mut hashes = [0u64; 8];
+                    for (h, w) in hashes.iter_mut().zip(window) {
+                        *h = w.hash;
+                    }
+                    ngram_hash(&hashes[..n])
+                }));
+            }
+            for (i, &h) in grams.iter().enumerate() {
+                if let Some(&ahead) = grams.get(i + PREFETCH_AHEAD) {
+                    self.index.prefetch(ahead);
+                }
+                if let Some(j) = self.index.get(h) {
+                    push(j);
+                }
             }
         }
+        words
+            .iter()
+            .filter(|w| w.prefix != 0)
+            .for_each(|w| push(w.prefix - 1));
         tally.count(columns);
     }
 
@@ -274,9 +360,102 @@ impl ScoringTable {
 #[derive(Debug, Default)]
 pub(crate) struct ScoringScratch {
     normalize: NormalizeScratch,
-    terms: VectorScratch,
+    cache: WordCache,
+    /// The columns of each word of the text, in order.
+    words: Vec<WordColumns>,
+    /// The words of the text that were not in the cache.
+    missed: Vec<MissedWord>,
+    /// The hashes of the text's n-grams of one length.
+    grams: Vec<u64>,
     columns: Vec<u32>,
     tally: Tally,
+}
+
+/// What one word contributes on its own: its hash (for n-grams) and the columns of the word
+/// and of its prefix term, each `1 +` the column, or `0` if not in the vocabulary (or, for the
+/// prefix, if the word has none).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct WordColumns {
+    hash: u64,
+    word: u32,
+    prefix: u32,
+}
+
+/// Number of entries of a [`WordCache`] (a power of two).
+const WORD_CACHE_SIZE: usize = 8192;
+
+/// The [`WordColumns`] of recently seen words of up to 8 bytes, for one index: a direct-mapped
+/// table keyed by the word's bytes and length. A few hundred frequent words make up most of
+/// any text, so most words skip hashing and both index lookups.
+#[derive(Debug, Default)]
+struct WordCache {
+    /// The [`TermIndex::id`] whose columns the entries hold (0: none yet).
+    owner: u64,
+    /// Empty until first used; an entry of length 0 is free.
+    entries: Vec<CachedWord>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct CachedWord {
+    /// The word's bytes, zero-padded (see [`packed_short_word`]).
+    key: u64,
+    len: u32,
+    columns: WordColumns,
+}
+
+impl WordCache {
+    /// Makes the cache hold columns of the index `owner`, emptying it if it held another's.
+    #[inline]
+    fn claim(&mut self, owner: u64) {
+        if self.owner != owner || self.entries.is_empty() {
+            self.entries.clear();
+            self.entries.resize(WORD_CACHE_SIZE, CachedWord::default());
+            self.owner = owner;
+        }
+    }
+
+    /// The columns of `word` if the cache has them; else where to [`WordCache::store`] them
+    /// (`None` for a word too long to keep).
+    #[inline(always)]
+    fn find(&self, word: &str) -> Result<WordColumns, Option<CacheSlot>> {
+        let Some(key) = packed_short_word(word.as_bytes()) else {
+            return Err(None);
+        };
+        let len = word.len() as u32;
+        let index = ((key ^ u64::from(len)).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            >> (64 - WORD_CACHE_SIZE.trailing_zeros())) as usize;
+        match self.entries.get(index) {
+            Some(entry) if entry.key == key && entry.len == len => Ok(entry.columns),
+            _ => Err(Some(CacheSlot { index, key, len })),
+        }
+    }
+
+    /// Keeps `columns` as those of the word that [`WordCache::find`] gave `slot` for.
+    #[inline]
+    fn store(&mut self, slot: Option<CacheSlot>, columns: WordColumns) {
+        if let Some(CacheSlot { index, key, len }) = slot
+            && let Some(entry) = self.entries.get_mut(index)
+        {
+            *entry = CachedWord { key, len, columns };
+        }
+    }
+}
+
+/// Where a word not found in a [`WordCache`] goes: the entry and the word's key.
+#[derive(Debug, Clone, Copy)]
+struct CacheSlot {
+    index: usize,
+    key: u64,
+    len: u32,
+}
+
+/// A word of the text being scored that the cache did not have: its place in the text's
+/// words, its prefix term's hash, and where to cache its columns.
+#[derive(Debug, Clone, Copy)]
+struct MissedWord {
+    at: usize,
+    prefix: Option<u64>,
+    slot: Option<CacheSlot>,
 }
 
 /// Counts repeated columns with a small open-addressing table that is reused between calls
@@ -352,6 +531,65 @@ mod tests {
                 .enumerate()
                 .all(|(i, &(c, n))| c == i as u32 && n == 2)
         );
+    }
+
+    /// `find`, then `store` on a miss, the way `count_columns` uses the cache.
+    fn columns_of(
+        cache: &mut WordCache,
+        word: &str,
+        compute: impl FnOnce(&str) -> WordColumns,
+    ) -> WordColumns {
+        cache.find(word).unwrap_or_else(|slot| {
+            let columns = compute(word);
+            cache.store(slot, columns);
+            columns
+        })
+    }
+
+    #[test]
+    fn word_cache_computes_each_word_once_and_tells_words_apart() {
+        let mut cache = WordCache::default();
+        cache.claim(7);
+        let mut computed = Vec::new();
+        // Same bytes padded with a zero byte, a word of exactly 8 bytes, one of 9 (never kept).
+        let words = ["ab", "ab\0", "abcdefgh", "abcdefghi"];
+        let got: Vec<WordColumns> = words
+            .iter()
+            .chain(&words)
+            .map(|w| {
+                columns_of(&mut cache, w, |w| {
+                    computed.push(w.to_string());
+                    WordColumns {
+                        hash: w.len() as u64,
+                        word: w.bytes().map(u32::from).sum(),
+                        prefix: 0,
+                    }
+                })
+            })
+            .collect();
+        assert_eq!(got[..4], got[4..]);
+        assert_ne!(got[0], got[1]);
+        assert_eq!(
+            computed,
+            ["ab", "ab\0", "abcdefgh", "abcdefghi", "abcdefghi"]
+        );
+    }
+
+    #[test]
+    fn word_cache_is_emptied_for_another_index() {
+        let mut cache = WordCache::default();
+        let columns = |word| WordColumns {
+            hash: 1,
+            word,
+            prefix: 0,
+        };
+        cache.claim(1);
+        assert_eq!(columns_of(&mut cache, "word", |_| columns(5)), columns(5));
+        assert_eq!(columns_of(&mut cache, "word", |_| columns(9)), columns(5));
+        cache.claim(1);
+        assert_eq!(columns_of(&mut cache, "word", |_| columns(9)), columns(5));
+        cache.claim(2);
+        assert_eq!(columns_of(&mut cache, "word", |_| columns(9)), columns(9));
     }
 
     #[test]

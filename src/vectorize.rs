@@ -287,7 +287,6 @@ pub enum VectorizerError {
 pub struct VectorScratch {
     terms: TermScratch,
     columns: Vec<u32>,
-    term_hashes: Vec<u64>,
 }
 
 /// Buffers for generating the terms of one text.
@@ -500,33 +499,24 @@ impl Vectorizer {
         self.push_weighted(counted, out);
     }
 
-    /// The hashes of all terms of raw `text` as `normalizer` normalizes it, one per
-    /// occurrence, in generation order (the fast path in `scoring.rs` looks them up in its own
-    /// index). They are the terms of the normalized text, read from the normalizer's pieces
-    /// without building the normalized string.
-    pub(crate) fn term_hashes_of_text<'s>(
+    /// Calls `word` with each word of raw `text` as `normalizer` normalizes it: the words
+    /// [`Tokenizer`] finds in the normalized text, in order, read from the normalizer's pieces
+    /// without building the normalized string (the fast path in `scoring.rs` makes the terms
+    /// of each with [`word_term_hashes`] and [`ngram_hash`]).
+    pub(crate) fn for_each_word_of_text(
         &self,
         normalizer: &Normalizer,
         text: &str,
         normalize_scratch: &mut NormalizeScratch,
-        scratch: &'s mut VectorScratch,
-    ) -> &'s [u64] {
-        let VectorScratch {
-            terms, term_hashes, ..
-        } = scratch;
-        terms.clear();
+        mut word: impl FnMut(&str),
+    ) {
         normalizer.for_each_piece_of(text, normalize_scratch, |piece, is_word| {
             if is_word {
-                terms.push_word(&self.config, piece);
+                word(piece);
             } else {
-                for w in Tokenizer.tokenize(piece) {
-                    terms.push_word(&self.config, w);
-                }
+                Tokenizer.tokenize(piece).for_each(&mut word);
             }
         });
-        term_hashes.clear();
-        emit_terms(&self.config, terms, |h, _| term_hashes.push(h));
-        term_hashes
     }
 
     /// Calls `f(column, words, is_prefix)` for every occurrence of a vocabulary term in
@@ -706,11 +696,37 @@ impl TermScratch {
     #[inline(always)]
     fn push_word(&mut self, config: &VectorizerConfig, w: &str) {
         let index = self.hashes.len();
-        self.hashes.push(word_hash(w));
-        if let Some(end) = prefix_end(w, config.prefix_len) {
-            self.prefixes
-                .push((combine(PREFIX_SALT, word_hash(&w[..end])), index));
+        let (word, prefix) = word_term_hashes(config, w);
+        self.hashes.push(word);
+        if let Some(prefix) = prefix {
+            self.prefixes.push((prefix, index));
         }
+    }
+}
+
+/// The hash of the word `w` and, if `config` gives the word a prefix term, that term's hash:
+/// the terms one word adds to a text (its n-grams with other words come from [`ngram_hash`]).
+#[inline(always)]
+pub(crate) fn word_term_hashes(config: &VectorizerConfig, w: &str) -> (u64, Option<u64>) {
+    let prefix =
+        prefix_end(w, config.prefix_len).map(|end| combine(PREFIX_SALT, word_hash(&w[..end])));
+    (word_hash(w), prefix)
+}
+
+/// The hash of the n-gram of the words with hashes `words` (at least one).
+#[inline(always)]
+pub(crate) fn ngram_hash(words: &[u64]) -> u64 {
+    words[1..].iter().fold(words[0], |acc, &w| combine(acc, w))
+}
+
+/// The 1 to 8 bytes of `w` as a little-endian number (zero-padded), or `None` if `w` is empty
+/// or longer. With the length it identifies the word exactly.
+#[inline(always)]
+pub(crate) fn packed_short_word(w: &[u8]) -> Option<u64> {
+    match w.len() {
+        1..=7 => Some(tail_block(w)),
+        8 => w.try_into().ok().map(u64::from_le_bytes),
+        _ => None,
     }
 }
 
@@ -735,9 +751,7 @@ fn emit_terms(config: &VectorizerConfig, scratch: &TermScratch, mut f: impl FnMu
     }
     for n in usize::from(lo.max(2))..=usize::from(hi) {
         for (index, window) in hashes.windows(n).enumerate() {
-            let h = window[1..]
-                .iter()
-                .fold(window[0], |acc, &w| combine(acc, w));
+            let h = ngram_hash(window);
             f(
                 h,
                 TermRef {

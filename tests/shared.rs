@@ -84,6 +84,36 @@ fn fast_scoring_path_agrees_with_the_reference_pipeline_on_the_corpus() {
     assert_fast_path_matches_reference(&classifier, &texts);
 }
 
+/// Two models with different vocabularies, used in turn on one thread (which keeps one cache
+/// of word columns), each score every text as their own reference pipeline does.
+#[test]
+fn fast_scoring_path_agrees_for_two_models_used_in_turn() {
+    let embedded = Classifier::embedded().expect("embedded model");
+    let texts = fixture_texts();
+    let labels: Vec<Label> = (0..texts.len())
+        .map(|i| Label::ALL[i % Label::ALL.len()])
+        .collect();
+    let comments: Vec<Comment> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| Comment::new(i.to_string(), t.as_str()))
+        .collect();
+    let small = comment_sieve::ClassifierParams::default()
+        .train(&comments, &labels)
+        .expect("train a small model on the fixture");
+    assert_ne!(
+        small.vectorizer().vocabulary().len(),
+        embedded.vectorizer().vocabulary().len()
+    );
+    let mut all = texts.clone();
+    all.extend(tricky_texts());
+    for text in &all {
+        for classifier in [&embedded, &small, &embedded] {
+            assert_fast_path_matches_reference(classifier, std::slice::from_ref(text));
+        }
+    }
+}
+
 #[test]
 fn fast_scoring_path_follows_learning() {
     let mut classifier = Classifier::embedded().expect("embedded model");
