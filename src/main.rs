@@ -770,7 +770,8 @@ fn run(cli: Cli) -> Result<u8> {
                     rows.len()
                 );
             }
-            let cv = cross_validate(&params.params()?, &rows, *folds)?;
+            let classifier_params = params.params()?;
+            let cv = cross_validate(&classifier_params, &rows, *folds)?;
             print_evaluation(
                 &Scored {
                     evaluation: &cv.evaluation,
@@ -791,12 +792,15 @@ fn run(cli: Cli) -> Result<u8> {
             }
             if *tune_offsets {
                 let (offsets, f1) = tune_class_offsets(&cv.joint_log_likelihoods, &cv.truth);
-                let weights: Vec<String> =
-                    offsets.iter().map(|o| format!("{:.4}", o.exp())).collect();
-                eprintln!(
-                    "best class offsets {offsets:?}: macro-F1 {f1:.4}; train with --prior-weights {}",
-                    weights.join(",")
-                );
+                match prior_weights_with_offsets(classifier_params.priors, offsets) {
+                    Some(weights) => eprintln!(
+                        "best class offsets {offsets:?}: macro-F1 {f1:.4}; train with --prior-weights {}",
+                        weights.map(|w| format!("{w:.4}")).join(",")
+                    ),
+                    None => eprintln!(
+                        "best class offsets {offsets:?} (to add to the learned priors' logarithms): macro-F1 {f1:.4}"
+                    ),
+                }
             }
             Ok(EXIT_OK)
         }
@@ -807,6 +811,24 @@ fn run(cli: Cli) -> Result<u8> {
             Ok(EXIT_OK)
         }
     }
+}
+
+/// The `--prior-weights` (substantive = 1) that give the joint log-likelihoods of a model
+/// trained with `priors` plus `offsets`: the offsets add to the logarithms of the priors in
+/// use, so the weights are those priors times `exp(offset)`. `None` for learned priors, which
+/// depend on the training rows.
+fn prior_weights_with_offsets(
+    priors: ClassPriors,
+    offsets: [f64; Label::COUNT],
+) -> Option<[f64; Label::COUNT]> {
+    let base = match priors {
+        ClassPriors::Fixed(weights) => weights,
+        ClassPriors::Uniform => [1.0; Label::COUNT],
+        ClassPriors::Learned => return None,
+    };
+    let s = Label::Substantive.index();
+    let scale = (base[s] * offsets[s].exp()).recip();
+    Some(std::array::from_fn(|c| base[c] * offsets[c].exp() * scale))
 }
 
 /// The training command as a user would retype it (settings that differ from the defaults are

@@ -675,6 +675,45 @@ fn write_small_corpus(dir: &Path) -> PathBuf {
     path
 }
 
+/// `cv --tune-offsets` says which `--prior-weights` to train with: the prior weights in use
+/// times `exp(offset)`, with substantive at 1 (not the offsets alone, which only fit uniform
+/// priors).
+#[test]
+fn cv_tune_offsets_hints_prior_weights_that_include_the_priors_in_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write_small_corpus(dir.path());
+    for (priors, base) in [
+        (["--prior-weights", "0.5,0.25,1"], [0.5, 0.25, 1.0]),
+        (["--priors", "uniform"], [1.0, 1.0, 1.0]),
+    ] {
+        let mut args = vec!["cv", "--split", "train", "--folds", "3", "--tune-offsets"];
+        args.extend(priors);
+        let mut full: Vec<&std::ffi::OsStr> = vec![args[0].as_ref(), data.as_os_str()];
+        full.extend(args[1..].iter().map(std::ffi::OsStr::new));
+        let out = run(&full);
+        assert_ok(&out, "cv --tune-offsets");
+        let err = stderr(&out);
+        let line = err
+            .lines()
+            .find(|l| l.starts_with("best class offsets"))
+            .unwrap_or_else(|| panic!("no hint in {err}"));
+        let offsets: Vec<f64> = line
+            .split_once('[')
+            .and_then(|(_, rest)| rest.split_once(']'))
+            .map(|(list, _)| list.split(',').map(|x| x.trim().parse().unwrap()).collect())
+            .unwrap_or_else(|| panic!("no offsets in {line}"));
+        let weights: Vec<f64> = line
+            .rsplit_once("--prior-weights ")
+            .map(|(_, w)| w.split(',').map(|x| x.trim().parse().unwrap()).collect())
+            .unwrap_or_else(|| panic!("no weights in {line}"));
+        assert_eq!((offsets.len(), weights.len()), (3, 3), "{line}");
+        for c in 0..3 {
+            let expected = base[c] * offsets[c].exp() / (base[2] * offsets[2].exp());
+            assert!((weights[c] - expected).abs() < 1e-4, "{priors:?}: {line}");
+        }
+    }
+}
+
 #[test]
 fn train_writes_a_model_that_classify_and_eval_use() {
     let dir = tempfile::tempdir().unwrap();
