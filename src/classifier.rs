@@ -732,6 +732,7 @@ impl Default for ClassifierParams {
                 idf: true,
                 l2_normalize: true,
                 prefix_len: 4,
+                target_window: 0,
             },
             vocabulary: VocabularyParams {
                 min_df: 2,
@@ -781,6 +782,27 @@ impl ClassifierParams {
         labels: &[Label],
         info: ModelInfo,
     ) -> Result<Classifier, TrainError> {
+        self.train_weighted(comments, labels, None, info)
+    }
+
+    /// Like [`ClassifierParams::train_with_info`], with a weight per training row (`None`: all
+    /// 1): a row of weight `w` counts as `w` copies of itself in the naive Bayes counts. The
+    /// vocabulary, document frequencies and context bucket edges do not depend on the weights.
+    pub fn train_weighted(
+        &self,
+        comments: &[Comment<'_>],
+        labels: &[Label],
+        weights: Option<&[f64]>,
+        info: ModelInfo,
+    ) -> Result<Classifier, TrainError> {
+        if let Some(w) = weights
+            && w.len() != comments.len()
+        {
+            return Err(TrainError::LengthMismatch {
+                comments: comments.len(),
+                labels: w.len(),
+            });
+        }
         if comments.len() != labels.len() {
             return Err(TrainError::LengthMismatch {
                 comments: comments.len(),
@@ -799,7 +821,8 @@ impl ClassifierParams {
                     ..*self
                 };
                 let folds = usize::try_from(folds).unwrap_or(usize::MAX);
-                let verdicts = crate::validate::out_of_fold(&raw, comments, labels, folds)?;
+                let verdicts =
+                    crate::validate::out_of_fold(&raw, comments, labels, weights, folds)?;
                 let jll: Vec<[f64; Label::COUNT]> =
                     verdicts.iter().map(|v| v.joint_log_likelihood).collect();
                 Some(fit_temperature(&jll, labels))
@@ -836,6 +859,11 @@ impl ClassifierParams {
             for column in context.columns(s) {
                 row.indices.push((terms + column) as u32);
                 row.values.push(context.weight());
+            }
+        }
+        if let Some(weights) = weights {
+            for (row, &w) in rows.iter_mut().zip(weights) {
+                row.values.iter_mut().for_each(|v| *v *= w);
             }
         }
         let mut matrix = FeatureMatrix::new(terms + context.n_columns());

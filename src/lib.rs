@@ -78,7 +78,7 @@ pub use terms::{EmptyTerm, TermList};
 pub use tokenize::{Tokenizer, Tokens};
 pub use validate::{
     CrossValidation, LeaveOneSourceOut, SourceScores, ValidationError, cross_validate,
-    leave_one_source_out, tune_class_offsets,
+    cross_validate_weighted, leave_one_source_out, tune_class_offsets,
 };
 pub use vectorize::{
     InvalidVocabulary, TermWeight, VectorScratch, Vectorizer, VectorizerConfig, VectorizerError,

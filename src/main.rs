@@ -11,8 +11,8 @@ use comment_sieve::input::{
 use comment_sieve::{
     Calibration, ClassPriors, Classifier, ClassifierParams, Comment, ContextScoring, Evaluation,
     Label, LeaveOneSourceOut, ModelInfo, NaiveBayesKind, NormalizerConfig, Probabilities,
-    TermWeight, VectorizerConfig, Verdict, calibrate, cross_validate, leave_one_source_out,
-    tune_class_offsets,
+    TermWeight, VectorizerConfig, Verdict, calibrate, cross_validate_weighted,
+    leave_one_source_out, tune_class_offsets,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -195,9 +195,18 @@ enum Command {
         /// over the classes the source has.
         #[arg(long)]
         leave_one_source_out: bool,
-        /// JSONL field / CSV column holding the source of a row (for --leave-one-source-out).
+        /// JSONL field / CSV column holding the source of a row (for --leave-one-source-out
+        /// and --per-source).
         #[arg(long, default_value = "source", value_name = "NAME")]
         source_field: String,
+        /// Also print, for each source, how many of its rows of each true label got each
+        /// predicted label (out of fold).
+        #[arg(long, conflicts_with = "leave_one_source_out")]
+        per_source: bool,
+        /// Write the out-of-fold joint log-likelihoods of every row (id, source, label, jll in
+        /// label order) to this JSONL file.
+        #[arg(long, value_name = "FILE", conflicts_with = "leave_one_source_out")]
+        predictions: Option<PathBuf>,
         #[command(flatten)]
         params: TrainArgs,
         #[command(flatten)]
@@ -455,6 +464,16 @@ struct TrainArgs {
     /// Add a `~prefix` term of this many characters for every word that long (0 = off).
     #[arg(long)]
     prefix_len: Option<u8>,
+    /// Pair every second-person word (you, your, u, ur, ...) with each of the next this many
+    /// words as a `you>word` term (0 = off).
+    #[arg(long)]
+    target_window: Option<u8>,
+    /// Weigh training rows by their source (the `source` field): `balance[:P]` gives each
+    /// class of a source the same total weight (to the power P, default 1), keeping the
+    /// source's total; `equal` gives every source the same total; `NAME=W,...` multiplies the
+    /// rows of the named sources (`NAME:LABEL=W`: only that source's rows of that label). Cross-validation still scores every held-out row once.
+    #[arg(long, value_name = "SPEC")]
+    source_weights: Option<String>,
     /// Keep terms seen in at least this many training comments.
     #[arg(long)]
     min_df: Option<u32>,
@@ -515,6 +534,73 @@ enum ContextKindArg {
 }
 
 impl TrainArgs {
+    /// The training weight of each row under --source-weights, or `None` without it.
+    fn row_weights(
+        &self,
+        sources: &[Option<String>],
+        labels: &[Label],
+    ) -> Result<Option<Vec<f64>>> {
+        let Some(spec) = self.source_weights.as_deref() else {
+            return Ok(None);
+        };
+        let source_of = |i: usize| sources[i].as_deref().unwrap_or("");
+        let mut per_source: std::collections::BTreeMap<&str, [usize; Label::COUNT]> =
+            Default::default();
+        for (i, l) in labels.iter().enumerate() {
+            per_source.entry(source_of(i)).or_default()[l.index()] += 1;
+        }
+        let n_sources = per_source.len() as f64;
+        let n = labels.len() as f64;
+        let weights: Vec<f64> = if let Some(power) = spec.strip_prefix("balance") {
+            let power: f64 = match power.strip_prefix(':') {
+                Some(p) => p.parse().context("--source-weights balance:P")?,
+                None if power.is_empty() => 1.0,
+                None => bail!("--source-weights: unknown spec {spec:?}"),
+            };
+            (0..labels.len())
+                .map(|i| {
+                    let counts = per_source[source_of(i)];
+                    let total: usize = counts.iter().sum();
+                    let present = counts.iter().filter(|&&c| c > 0).count() as f64;
+                    let raw = |c: usize| (total as f64 / (present * c as f64)).powf(power);
+                    // Rescale so the source keeps its total weight.
+                    let mass: f64 = counts
+                        .iter()
+                        .filter(|&&c| c > 0)
+                        .map(|&c| c as f64 * raw(c))
+                        .sum();
+                    raw(counts[labels[i].index()]) * total as f64 / mass
+                })
+                .collect()
+        } else if spec == "equal" {
+            (0..labels.len())
+                .map(|i| {
+                    let total: usize = per_source[source_of(i)].iter().sum();
+                    n / (n_sources * total as f64)
+                })
+                .collect()
+        } else {
+            let mut factor: std::collections::HashMap<&str, f64> = Default::default();
+            for part in spec.split(',') {
+                let (name, w) = part
+                    .split_once('=')
+                    .with_context(|| format!("--source-weights: bad part {part:?}"))?;
+                factor.insert(name, w.parse().context("--source-weights weight")?);
+            }
+            (0..labels.len())
+                .map(|i| {
+                    let keyed = format!("{}:{}", source_of(i), labels[i].as_str());
+                    factor
+                        .get(keyed.as_str())
+                        .or_else(|| factor.get(source_of(i)))
+                        .copied()
+                        .unwrap_or(1.0)
+                })
+                .collect()
+        };
+        Ok(Some(weights))
+    }
+
     fn params(&self) -> Result<ClassifierParams> {
         let mut p = ClassifierParams::default();
         if let Some(a) = self.alpha {
@@ -525,6 +611,9 @@ impl TrainArgs {
         }
         if let Some(n) = self.prefix_len {
             p.vectorizer.prefix_len = n;
+        }
+        if let Some(n) = self.target_window {
+            p.vectorizer.target_window = n;
         }
         if let Some(m) = self.min_df {
             p.vocabulary.min_df = m;
@@ -717,8 +806,9 @@ fn run(cli: Cli) -> Result<u8> {
             params,
             labels,
         } => {
-            let rows = labels.read(data, split)?;
-            let (comments, labels): (Vec<Comment>, Vec<Label>) = rows.into_iter().unzip();
+            let labeled = labels.read_with_sources(data, split, Some("source"))?;
+            let (comments, labels): (Vec<Comment>, Vec<Label>) = labeled.rows.into_iter().unzip();
+            let weights = params.row_weights(&labeled.sources, &labels)?;
             let file_name = data
                 .file_name()
                 .map(|f| f.to_string_lossy().into_owned())
@@ -728,7 +818,10 @@ fn run(cli: Cli) -> Result<u8> {
                 training_data: format!("{file_name}, split {split}, {} rows", comments.len()),
                 command: train_command(&file_name, split, params),
             };
-            let classifier = params.params()?.train_with_info(&comments, &labels, info)?;
+            let classifier =
+                params
+                    .params()?
+                    .train_weighted(&comments, &labels, weights.as_deref(), info)?;
             classifier
                 .save(output)
                 .with_context(|| format!("writing {}", output.display()))?;
@@ -749,10 +842,15 @@ fn run(cli: Cli) -> Result<u8> {
             post_subset,
             leave_one_source_out: loso,
             source_field,
+            per_source,
+            predictions,
             params,
             labels,
         } => {
             if *loso {
+                if params.source_weights.is_some() {
+                    bail!("--source-weights is not supported with --leave-one-source-out");
+                }
                 let labeled = labels.read_with_sources(data, split, Some(source_field))?;
                 let result =
                     leave_one_source_out(&params.params()?, &labeled.rows, &labeled.sources)
@@ -762,7 +860,8 @@ fn run(cli: Cli) -> Result<u8> {
                 print_loso(&result, *json)?;
                 return Ok(EXIT_OK);
             }
-            let rows = labels.read(data, split)?;
+            let labeled = labels.read_with_sources(data, split, Some(source_field))?;
+            let (rows, sources) = (labeled.rows, labeled.sources);
             if rows.len() < *folds {
                 bail!(
                     "{}: {} rows is fewer than {folds} folds",
@@ -771,7 +870,10 @@ fn run(cli: Cli) -> Result<u8> {
                 );
             }
             let classifier_params = params.params()?;
-            let cv = cross_validate(&classifier_params, &rows, *folds)?;
+            let truth: Vec<Label> = rows.iter().map(|r| r.1).collect();
+            let weights = params.row_weights(&sources, &truth)?;
+            let cv =
+                cross_validate_weighted(&classifier_params, &rows, weights.as_deref(), *folds)?;
             print_evaluation(
                 &Scored {
                     evaluation: &cv.evaluation,
@@ -789,6 +891,26 @@ fn run(cli: Cli) -> Result<u8> {
                     .map(|j| Verdict::from_joint_log_likelihood(*j).label)
                     .collect();
                 print_post_subset(&comments, &cv.truth, &predicted, *json)?;
+            }
+            if *per_source {
+                print_per_source(&sources, &cv.truth, &cv.joint_log_likelihoods);
+            }
+            if let Some(path) = predictions {
+                let mut out = String::new();
+                for (((c, _), source), (t, j)) in rows
+                    .iter()
+                    .zip(&sources)
+                    .zip(cv.truth.iter().zip(&cv.joint_log_likelihoods))
+                {
+                    out.push_str(&serde_json::to_string(&serde_json::json!({
+                        "id": c.id,
+                        "source": source,
+                        "label": t.as_str(),
+                        "jll": j,
+                    }))?);
+                    out.push('\n');
+                }
+                std::fs::write(path, out).with_context(|| format!("writing {}", path.display()))?;
             }
             if *tune_offsets {
                 let (offsets, f1) = tune_class_offsets(&cv.joint_log_likelihoods, &cv.truth);
@@ -831,6 +953,28 @@ fn prior_weights_with_offsets(
     Some(std::array::from_fn(|c| base[c] * offsets[c].exp() * scale))
 }
 
+/// Out-of-fold counts per source, true label and predicted label, on stderr.
+fn print_per_source(
+    sources: &[Option<String>],
+    truth: &[Label],
+    joint_log_likelihoods: &[[f64; Label::COUNT]],
+) {
+    let mut counts: std::collections::BTreeMap<(&str, &str, &str), usize> = Default::default();
+    for ((source, t), j) in sources.iter().zip(truth).zip(joint_log_likelihoods) {
+        let predicted = Verdict::from_joint_log_likelihood(*j).label;
+        *counts
+            .entry((
+                source.as_deref().unwrap_or("-"),
+                t.as_str(),
+                predicted.as_str(),
+            ))
+            .or_default() += 1;
+    }
+    for ((source, t, p), n) in counts {
+        eprintln!("per-source {source} {t} -> {p}: {n}");
+    }
+}
+
 /// The training command as a user would retype it (settings that differ from the defaults are
 /// spelled out).
 fn train_command(file_name: &str, split: &str, args: &TrainArgs) -> String {
@@ -843,6 +987,8 @@ fn train_command(file_name: &str, split: &str, args: &TrainArgs) -> String {
     add("alpha", args.alpha.map(|v| v.to_string()));
     add("ngram-max", args.ngram_max.map(|v| v.to_string()));
     add("prefix-len", args.prefix_len.map(|v| v.to_string()));
+    add("target-window", args.target_window.map(|v| v.to_string()));
+    add("source-weights", args.source_weights.clone());
     add("min-df", args.min_df.map(|v| v.to_string()));
     add("max-features", args.max_features.map(|v| v.to_string()));
     add(
@@ -1396,8 +1542,13 @@ struct TermView<'a> {
 fn inspect(classifier: &Classifier, json: bool) -> Result<()> {
     let v = classifier.vectorizer();
     let m = classifier.model();
+    let bytes_version = {
+        let bytes = classifier.to_bytes();
+        [bytes[8], bytes[9]]
+    };
     let mut view = Inspection {
-        format_version: comment_sieve::model_file::FORMAT_VERSION,
+        // The version this model is written as (see `model_file`).
+        format_version: u16::from_le_bytes([bytes_version[0], bytes_version[1]]),
         info: classifier.info(),
         temperature: classifier.temperature(),
         context: classifier.context(),

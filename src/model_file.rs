@@ -25,6 +25,12 @@
 //! normalizer folds spellings that hide abusive words ([`crate::fold_evasions`]). Older files
 //! load with folding off, as they were trained.
 //!
+//! Version 5 appends to the version-4 body the postcard encoding of a `u8`: the vectorizer's
+//! [`VectorizerConfig::target_window`] (targeted pairs such as `you>idiot`). Older files load
+//! with 0, without targeted pairs, as they were trained. The vectorizer settings inside the
+//! body keep the version-4 layout (`StoredVectorizerConfig`). A model without targeted pairs is
+//! still written as version 4, byte for byte as before, so older builds read it.
+//!
 //! A file is refused, with the reason, if its magic, version, length or checksum is wrong, or if
 //! its body does not decode into a consistent model.
 
@@ -40,8 +46,12 @@ use std::path::{Path, PathBuf};
 
 /// The first eight bytes of every model file.
 pub const MAGIC: [u8; 8] = *b"CSIEVEMD";
-/// The model-file format version this build writes, and the newest it reads.
-pub const FORMAT_VERSION: u16 = 4;
+/// The newest model-file format version this build reads and writes (it writes the oldest
+/// version that holds the model: [`FORMAT_VERSION_WITHOUT_TARGETS`] for a model without
+/// targeted pairs).
+pub const FORMAT_VERSION: u16 = 5;
+/// The version written for a model without targeted pairs.
+pub const FORMAT_VERSION_WITHOUT_TARGETS: u16 = 4;
 /// The oldest model-file format version this build reads.
 pub const OLDEST_FORMAT_VERSION: u16 = 1;
 const HEADER_LEN: usize = 24;
@@ -113,12 +123,46 @@ pub enum ModelError {
     Invalid(String),
 }
 
+/// [`VectorizerConfig`] as the body stores it: the fields of format versions 1 to 4, in their
+/// order (postcard has no field names, so a new field goes after the body instead).
+#[derive(Serialize, Deserialize)]
+struct StoredVectorizerConfig {
+    ngram_range: (u8, u8),
+    term_weight: crate::vectorize::TermWeight,
+    idf: bool,
+    l2_normalize: bool,
+    prefix_len: u8,
+}
+
+impl StoredVectorizerConfig {
+    fn of(c: &VectorizerConfig) -> Self {
+        StoredVectorizerConfig {
+            ngram_range: c.ngram_range,
+            term_weight: c.term_weight,
+            idf: c.idf,
+            l2_normalize: c.l2_normalize,
+            prefix_len: c.prefix_len,
+        }
+    }
+
+    fn with_target_window(self, target_window: u8) -> VectorizerConfig {
+        VectorizerConfig {
+            ngram_range: self.ngram_range,
+            term_weight: self.term_weight,
+            idf: self.idf,
+            l2_normalize: self.l2_normalize,
+            prefix_len: self.prefix_len,
+            target_window,
+        }
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 struct Body {
     info: ModelInfo,
     labels: Vec<String>,
     normalizer: NormalizerConfig,
-    vectorizer: VectorizerConfig,
+    vectorizer: StoredVectorizerConfig,
     n_documents: u64,
     terms: Vec<Box<str>>,
     document_frequency: Vec<u32>,
@@ -139,7 +183,7 @@ pub(crate) fn encode(classifier: &Classifier) -> Vec<u8> {
         info: classifier.info().clone(),
         labels: label_names(),
         normalizer: classifier.normalizer().config(),
-        vectorizer: *vectorizer.config(),
+        vectorizer: StoredVectorizerConfig::of(vectorizer.config()),
         n_documents: vectorizer.n_documents(),
         terms: vectorizer.vocabulary().terms().to_vec(),
         document_frequency: vectorizer.document_frequency().to_vec(),
@@ -156,9 +200,16 @@ pub(crate) fn encode(classifier: &Classifier) -> Vec<u8> {
     let fold =
         postcard::to_stdvec(&classifier.normalizer().config().fold_evasions).unwrap_or_default();
     body.extend_from_slice(&fold);
+    let target_window = vectorizer.config().target_window;
+    let version = if target_window == 0 {
+        FORMAT_VERSION_WITHOUT_TARGETS
+    } else {
+        body.extend_from_slice(&postcard::to_stdvec(&target_window).unwrap_or_default());
+        FORMAT_VERSION
+    };
     let mut out = Vec::with_capacity(HEADER_LEN + body.len());
     out.extend_from_slice(&MAGIC);
-    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&version.to_le_bytes());
     out.extend_from_slice(&0u16.to_le_bytes());
     out.extend_from_slice(&(body.len() as u64).to_le_bytes());
     out.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
@@ -232,6 +283,11 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Classifier, ModelError> {
     } else {
         postcard::take_from_bytes::<bool>(rest)?
     };
+    let (target_window, rest) = if version <= 4 {
+        (0, rest)
+    } else {
+        postcard::take_from_bytes::<u8>(rest)?
+    };
     if !rest.is_empty() {
         return Err(ModelError::Invalid(format!(
             "{} unexpected bytes at the end of the body",
@@ -273,7 +329,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Classifier, ModelError> {
         return Err(ModelError::Invalid("counts overflow 64 bits".into()));
     }
     let vectorizer = Vectorizer::from_parts(
-        body.vectorizer,
+        body.vectorizer.with_target_window(target_window),
         body.terms,
         body.document_frequency,
         body.n_documents,

@@ -17,7 +17,10 @@ use crate::features::FeatureVector;
 use crate::label::Label;
 use crate::model::NaiveBayes;
 use crate::normalize::{Normalizer, Scratch as NormalizeScratch};
-use crate::vectorize::{TermWeight, Vectorizer, ngram_hash, packed_short_word, word_term_hashes};
+use crate::vectorize::{
+    TermWeight, Vectorizer, is_second_person, ngram_hash, packed_short_word, target_hash,
+    target_word_hash, word_term_hashes,
+};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -224,7 +227,7 @@ impl ScoringTable {
     /// occurrence.
     ///
     /// The terms are those of `vectorizer`'s generator, in its order: the words, then the
-    /// n-grams of two or more words, then the prefix terms. A word's own columns (itself and its
+    /// n-grams of two or more words, then the prefix terms, then the targeted pairs. A word's own columns (itself and its
     /// prefix term) come from `scratch.words`, a cache of recent short words, when it is there;
     /// n-grams are looked up in the index, with the loads of later ones started early.
     fn count_columns(
@@ -239,6 +242,7 @@ impl ScoringTable {
             cache,
             words,
             missed,
+            targets,
             grams,
             columns,
             tally,
@@ -247,7 +251,11 @@ impl ScoringTable {
         cache.claim(self.index.id);
         words.clear();
         missed.clear();
+        targets.clear();
         vectorizer.for_each_word_of_text(normalizer, text, normalize, |w| {
+            if config.target_window > 0 && is_second_person(w) {
+                targets.push(words.len());
+            }
             match cache.find(w) {
                 Ok(columns) => words.push(columns),
                 Err(slot) => {
@@ -320,6 +328,28 @@ impl ScoringTable {
             .iter()
             .filter(|w| w.prefix != 0)
             .for_each(|w| push(w.prefix - 1));
+        if !targets.is_empty() {
+            let target = target_word_hash();
+            let window = usize::from(config.target_window);
+            grams.clear();
+            for &t in targets.iter() {
+                grams.extend(
+                    words
+                        .iter()
+                        .skip(t + 1)
+                        .take(window)
+                        .map(|w| target_hash(target, w.hash)),
+                );
+            }
+            for (i, &h) in grams.iter().enumerate() {
+                if let Some(&ahead) = grams.get(i + PREFETCH_AHEAD) {
+                    self.index.prefetch(ahead);
+                }
+                if let Some(j) = self.index.get(h) {
+                    push(j);
+                }
+            }
+        }
         tally.count(columns);
     }
 
@@ -365,6 +395,8 @@ pub(crate) struct ScoringScratch {
     words: Vec<WordColumns>,
     /// The words of the text that were not in the cache.
     missed: Vec<MissedWord>,
+    /// The positions of the text's second-person words (only with targeted pairs).
+    targets: Vec<usize>,
     /// The hashes of the text's n-grams of one length.
     grams: Vec<u64>,
     columns: Vec<u32>,

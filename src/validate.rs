@@ -63,6 +63,7 @@ pub(crate) fn out_of_fold(
     params: &ClassifierParams,
     comments: &[Comment<'_>],
     labels: &[Label],
+    weights: Option<&[f64]>,
     folds: usize,
 ) -> Result<Vec<Verdict>, TrainError> {
     if comments.len() != labels.len() {
@@ -83,7 +84,14 @@ pub(crate) fn out_of_fold(
         }
         let train_comments: Vec<Comment<'_>> = train.iter().map(|&i| comments[i].clone()).collect();
         let train_labels: Vec<Label> = train.iter().map(|&i| labels[i]).collect();
-        let classifier = params.train(&train_comments, &train_labels)?;
+        let train_weights: Option<Vec<f64>> =
+            weights.map(|w| train.iter().map(|&i| w[i]).collect());
+        let classifier = params.train_weighted(
+            &train_comments,
+            &train_labels,
+            train_weights.as_deref(),
+            Default::default(),
+        )?;
         drop(train_comments);
         let held_out: Vec<Comment<'_>> = test.iter().map(|&i| comments[i].clone()).collect();
         for (&i, verdict) in test.iter().zip(classifier.classify_batch(&held_out)) {
@@ -116,8 +124,19 @@ pub fn cross_validate(
     data: &[(Comment<'_>, Label)],
     folds: usize,
 ) -> Result<CrossValidation, TrainError> {
+    cross_validate_weighted(params, data, None, folds)
+}
+
+/// [`cross_validate`] with a weight per row for training (see
+/// [`ClassifierParams::train_weighted`]); every held-out row still counts once in the scores.
+pub fn cross_validate_weighted(
+    params: &ClassifierParams,
+    data: &[(Comment<'_>, Label)],
+    weights: Option<&[f64]>,
+    folds: usize,
+) -> Result<CrossValidation, TrainError> {
     let (comments, truth): (Vec<Comment<'_>>, Vec<Label>) = data.iter().cloned().unzip();
-    let verdicts = out_of_fold(params, &comments, &truth, folds)?;
+    let verdicts = out_of_fold(params, &comments, &truth, weights, folds)?;
     let predicted: Vec<Label> = verdicts.iter().map(|v| v.label).collect();
     Ok(CrossValidation {
         evaluation: Evaluation::score(&truth, &predicted),

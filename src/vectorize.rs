@@ -34,7 +34,17 @@ pub struct VectorizerConfig {
     /// evidence.
     #[serde(default)]
     pub prefix_len: u8,
+    /// If not 0, every second-person word ([`is_second_person`]: `you`, `your`, `u`, `ur`,
+    /// ...) also yields a targeted pair `you>w` with each of the next `target_window` words
+    /// (at most [`MAX_TARGET_WINDOW`]), so `you are such an idiot` and `ur an idiot` both
+    /// give `you>idiot`: abuse is mostly aimed at someone. Every second-person word is
+    /// spelled `you` in these terms.
+    #[serde(default)]
+    pub target_window: u8,
 }
+
+/// The largest [`VectorizerConfig::target_window`].
+pub const MAX_TARGET_WINDOW: u8 = 7;
 
 impl Default for VectorizerConfig {
     fn default() -> Self {
@@ -44,6 +54,7 @@ impl Default for VectorizerConfig {
             idf: false,
             l2_normalize: false,
             prefix_len: 0,
+            target_window: 0,
         }
     }
 }
@@ -95,6 +106,8 @@ impl std::fmt::Debug for Vocabulary {
 const HASH_SEED: u64 = 0x5eed_c0de_51e7_e000;
 /// Mixed into prefix-term hashes so `~abcd` never hashes like the word `abcd`.
 const PREFIX_SALT: u64 = 0x7e6f_1d2c_3b4a_5968;
+/// Mixed into targeted-pair hashes so `you>idiot` never hashes like the word pair `you idiot`.
+const TARGET_SALT: u64 = 0x3c2d_1e0f_8a9b_4c5d;
 
 /// The 64-bit product of `a` and `b` folded in half: the high word xor the low word. Each
 /// output bit depends on most input bits, at the cost of one multiplication.
@@ -156,6 +169,12 @@ fn tail_block(rest: &[u8]) -> u64 {
     }
 }
 
+/// The hash of the targeted pair `target>word` from the two words' hashes.
+#[inline]
+pub(crate) fn target_hash(target: u64, word: u64) -> u64 {
+    combine(combine(TARGET_SALT, target), word)
+}
+
 /// Extends an n-gram hash by one more word's hash (order matters: `combine(a, b) !=
 /// combine(b, a)` in general).
 #[inline]
@@ -170,6 +189,9 @@ fn combine(acc: u64, next: u64) -> u64 {
 fn term_hash(term: &str) -> u64 {
     if let Some(prefix) = term.strip_prefix(PREFIX_MARK) {
         return combine(PREFIX_SALT, word_hash(prefix));
+    }
+    if let Some((target, word)) = term.split_once(TARGET_MARK) {
+        return target_hash(word_hash(target), word_hash(word));
     }
     let mut words = term.split(' ');
     let first = word_hash(words.next().unwrap_or(""));
@@ -271,6 +293,9 @@ pub enum VectorizerError {
     /// An n-gram range that is empty or starts at 0.
     #[error("n-gram range {0:?} must satisfy 1 <= min <= max <= 8")]
     NgramRange((u8, u8)),
+    /// A target window above [`MAX_TARGET_WINDOW`].
+    #[error("target window {0} must be at most {MAX_TARGET_WINDOW}")]
+    TargetWindow(u8),
     /// A `max_df` outside (0, 1].
     #[error("max_df {0} must be in (0, 1]")]
     MaxDf(f64),
@@ -296,6 +321,8 @@ struct TermScratch {
     hashes: Vec<u64>,
     /// Hash of each prefix term, with the index of its word.
     prefixes: Vec<(u64, usize)>,
+    /// Index of each second-person word (only with a target window).
+    targets: Vec<usize>,
 }
 
 impl Vectorizer {
@@ -606,29 +633,79 @@ fn check_config(config: &VectorizerConfig) -> Result<(), VectorizerError> {
     if lo == 0 || lo > hi || hi > 8 {
         return Err(VectorizerError::NgramRange(config.ngram_range));
     }
+    if config.target_window > MAX_TARGET_WINDOW {
+        return Err(VectorizerError::TargetWindow(config.target_window));
+    }
     Ok(())
 }
 
 /// Marks a word-prefix term: `idiots` gives `~idiot` with a prefix length of 5.
 pub const PREFIX_MARK: char = '~';
 
+/// Marks a targeted pair: `you>idiot` is `idiot` within the target window after a
+/// second-person word.
+pub const TARGET_MARK: char = '>';
+
+/// How targeted pairs spell the second-person word they start from.
+const TARGET_WORD: &str = "you";
+
+/// The hash of [`TARGET_WORD`], the first word of every targeted pair (see [`target_hash`]).
+pub(crate) fn target_word_hash() -> u64 {
+    word_hash(TARGET_WORD)
+}
+
+/// Locator kinds above this are targeted pairs, at a distance of `kind - TARGET_KIND` words.
+const TARGET_KIND: usize = 8;
+
 /// Where one term of a text is; [`spell`] turns its [`TermRef::locator`] back into the term.
 struct TermRef {
-    /// Number of words (1 for a word or a prefix).
+    /// Number of words spanned (1 for a word or a prefix; distance + 1 for a targeted pair).
     len: usize,
     /// Whether the term is a word prefix (`~` + the prefix).
     prefix: bool,
+    /// Whether the term is a targeted pair (its first and last word).
+    target: bool,
     /// Position of the term's first word among the text's words.
     index: usize,
 }
 
 impl TermRef {
     /// Where the term is in its text, in 32 bits: the first word's index and the n-gram length
-    /// (0 for a prefix). [`spell`] turns it back into the term.
+    /// (0 for a prefix, [`TARGET_KIND`] + distance for a targeted pair). [`spell`] turns it
+    /// back into the term.
     fn locator(&self) -> u32 {
-        let kind = if self.prefix { 0 } else { self.len as u32 };
+        let kind = if self.prefix {
+            0
+        } else if self.target {
+            (TARGET_KIND + self.len - 1) as u32
+        } else {
+            self.len as u32
+        };
         ((self.index as u32) << 4) | kind
     }
+}
+
+/// Whether `w` (normalized) addresses the reader: `you`, `your`, `you're`, `u`, `ur`, ...
+#[inline]
+pub fn is_second_person(w: &str) -> bool {
+    matches!(
+        w,
+        "you"
+            | "your"
+            | "yours"
+            | "yourself"
+            | "yourselves"
+            | "youre"
+            | "you're"
+            | "you've"
+            | "you'll"
+            | "you'd"
+            | "ur"
+            | "u"
+            | "ya"
+            | "yall"
+            | "y'all"
+    )
 }
 
 /// The term at `locator` (see [`TermRef::locator`]) of a text whose words are `words`.
@@ -636,6 +713,14 @@ fn spell(normalized: &str, words: &[(usize, usize)], locator: u32, prefix_len: u
     let index = (locator >> 4) as usize;
     let kind = (locator & 0xF) as usize;
     let mut out = String::new();
+    if kind > TARGET_KIND {
+        if let Some(&(t, tlen)) = words.get(index + kind - TARGET_KIND) {
+            out.push_str(TARGET_WORD);
+            out.push(TARGET_MARK);
+            out.push_str(&normalized[t..t + tlen]);
+        }
+        return out;
+    }
     if kind == 0 {
         if let Some(&(s, len)) = words.get(index) {
             let w = &normalized[s..s + len];
@@ -690,6 +775,7 @@ impl TermScratch {
     fn clear(&mut self) {
         self.hashes.clear();
         self.prefixes.clear();
+        self.targets.clear();
     }
 
     /// Adds the next word of a text: its hash, and its prefix term's if it has one.
@@ -700,6 +786,9 @@ impl TermScratch {
         self.hashes.push(word);
         if let Some(prefix) = prefix {
             self.prefixes.push((prefix, index));
+        }
+        if config.target_window > 0 && is_second_person(w) {
+            self.targets.push(index);
         }
     }
 }
@@ -734,7 +823,9 @@ pub(crate) fn packed_short_word(w: &[u8]) -> Option<u64> {
 /// [`for_each_term`]).
 fn emit_terms(config: &VectorizerConfig, scratch: &TermScratch, mut f: impl FnMut(u64, TermRef)) {
     let TermScratch {
-        hashes, prefixes, ..
+        hashes,
+        prefixes,
+        targets,
     } = scratch;
     let (lo, hi) = config.ngram_range;
     if lo == 1 {
@@ -744,6 +835,7 @@ fn emit_terms(config: &VectorizerConfig, scratch: &TermScratch, mut f: impl FnMu
                 TermRef {
                     len: 1,
                     prefix: false,
+                    target: false,
                     index,
                 },
             );
@@ -757,6 +849,7 @@ fn emit_terms(config: &VectorizerConfig, scratch: &TermScratch, mut f: impl FnMu
                 TermRef {
                     len: n,
                     prefix: false,
+                    target: false,
                     index,
                 },
             );
@@ -768,9 +861,28 @@ fn emit_terms(config: &VectorizerConfig, scratch: &TermScratch, mut f: impl FnMu
             TermRef {
                 len: 1,
                 prefix: true,
+                target: false,
                 index,
             },
         );
+    }
+    if targets.is_empty() {
+        return;
+    }
+    let window = usize::from(config.target_window);
+    let target = word_hash(TARGET_WORD);
+    for &index in targets.iter() {
+        for (d, &h) in hashes.iter().skip(index + 1).take(window).enumerate() {
+            f(
+                target_hash(target, h),
+                TermRef {
+                    len: d + 2,
+                    prefix: false,
+                    target: true,
+                    index,
+                },
+            );
+        }
     }
 }
 
@@ -840,6 +952,7 @@ mod tests {
             idf: true,
             l2_normalize: true,
             prefix_len: 0,
+            target_window: 0,
         };
         let v = fit(config, VocabularyParams::default(), &docs);
         let x = v.transform("x x y");
@@ -877,6 +990,57 @@ mod tests {
         let x = v.transform(docs[0]);
         assert_eq!(x.values.iter().sum::<f64>(), 6.0 + 5.0 + 4.0);
         assert_eq!(v.vocabulary().len(), 5 + 5 + 4);
+    }
+
+    #[test]
+    fn targeted_pairs_join_second_person_words_with_the_next_words() {
+        let config = VectorizerConfig {
+            ngram_range: (1, 1),
+            target_window: 2,
+            ..Default::default()
+        };
+        let v = fit(
+            config,
+            VocabularyParams::default(),
+            &["ur an idiot", "you're so dumb you"],
+        );
+        assert_eq!(
+            &*v.vocabulary().terms().join(","),
+            "an,dumb,idiot,so,ur,you,you're,you>an,you>dumb,you>idiot,you>so"
+        );
+        // `you>idiot` is one term whichever second-person word starts it; words beyond the
+        // window are not paired.
+        let x = v.transform("u idiot and you r an idiot");
+        let terms: Vec<&str> = x
+            .indices
+            .iter()
+            .map(|&j| &*v.vocabulary().terms()[j as usize])
+            .collect();
+        assert_eq!(terms, ["an", "idiot", "you", "you>an", "you>idiot"]);
+        assert_eq!(x.values, [1.0, 2.0, 1.0, 1.0, 1.0]);
+        // Explanations see the words a pair spans.
+        let mut spans = Vec::new();
+        v.for_each_known_term("ur an idiot", |j, words, _| {
+            spans.push((v.vocabulary().terms()[j as usize].to_string(), words))
+        });
+        assert!(
+            spans.contains(&("you>idiot".to_string(), 0..3)),
+            "{spans:?}"
+        );
+        assert_eq!(
+            term_hash("you>idiot"),
+            target_hash(word_hash("you"), word_hash("idiot"))
+        );
+        assert_ne!(term_hash("you>idiot"), term_hash("you idiot"));
+    }
+
+    #[test]
+    fn target_window_is_limited() {
+        let config = VectorizerConfig {
+            target_window: MAX_TARGET_WINDOW + 1,
+            ..Default::default()
+        };
+        assert!(Vectorizer::fit(config, VocabularyParams::default(), &["a"]).is_err());
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The model file: round trips, integrity checks on corrupted files, and reproducibility.
 
-use comment_sieve::model_file::{FORMAT_VERSION, MAGIC, MAX_BODY_LEN};
+use comment_sieve::model_file::{
+    FORMAT_VERSION, FORMAT_VERSION_WITHOUT_TARGETS, MAGIC, MAX_BODY_LEN,
+};
 use comment_sieve::{
     ClassPriors, Classifier, ClassifierParams, Comment, Label, ModelError, ModelInfo,
     NaiveBayesKind, NormalizerConfig, VectorizerConfig, VocabularyParams,
@@ -25,11 +27,11 @@ fn body_len_field(bytes: &[u8]) -> u64 {
     u64::from_le_bytes(bytes[12..20].try_into().unwrap())
 }
 
-/// A file with `body` and a correct header.
+/// A file with `body` and a correct header (version 4, the version of [`Body`]).
 fn with_header(body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(HEADER_LEN + body.len());
     out.extend_from_slice(&MAGIC);
-    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&FORMAT_VERSION_WITHOUT_TARGETS.to_le_bytes());
     out.extend_from_slice(&[0, 0]);
     out.extend_from_slice(&(body.len() as u64).to_le_bytes());
     out.extend_from_slice(&crc32fast::hash(body).to_le_bytes());
@@ -228,7 +230,11 @@ fn load_checks_the_file_like_from_bytes() {
 fn the_embedded_header_is_as_documented() {
     let b = embedded();
     assert_eq!(&b[..8], &MAGIC);
-    assert_eq!(u16::from_le_bytes([b[8], b[9]]), FORMAT_VERSION);
+    // The default model has no targeted pairs: version 4.
+    assert_eq!(
+        u16::from_le_bytes([b[8], b[9]]),
+        FORMAT_VERSION_WITHOUT_TARGETS
+    );
     assert_eq!(&b[10..12], &[0, 0]);
     assert_eq!(body_len_field(b), (b.len() - HEADER_LEN) as u64);
     assert_eq!(
@@ -333,9 +339,9 @@ fn flipped_bits_in_the_header_are_caught() {
                 assert_eq!(supported, FORMAT_VERSION);
                 assert_ne!(found, FORMAT_VERSION);
             }
-            // A flip to an older version this build reads (3 -> 2): the body then has bytes
-            // that version does not have.
-            ModelError::Invalid(m) if m.contains("unexpected bytes") => {
+            // A flip to the newer version this build reads (4 -> 5): the body then lacks the
+            // target window that version has.
+            ModelError::Decode(_) => {
                 assert_eq!((offset, bit), (8, 0));
             }
             other => panic!("version byte {offset} bit {bit}: {other:?}"),
@@ -428,10 +434,10 @@ fn version_1_files_still_load_without_a_temperature() {
         let raw = comment_sieve::probabilities_from_log(&a.joint_log_likelihood);
         assert_eq!(a.probabilities.to_array(), raw, "{text}");
     }
-    // Re-encoding writes the current version.
+    // Re-encoding writes the current version for a model without targeted pairs.
     assert_eq!(
         u16::from_le_bytes(old.to_bytes()[8..10].try_into().unwrap()),
-        FORMAT_VERSION
+        FORMAT_VERSION_WITHOUT_TARGETS
     );
     // A version-1 body with anything after it is refused.
     let mut longer = postcard::to_stdvec(&v1).unwrap();
@@ -992,7 +998,7 @@ fn version_2_files_still_load_without_context_features() {
     assert_eq!(old.classify_batch(&thread)[0], old.classify(&thread[0]));
     assert_eq!(
         u16::from_le_bytes(old.to_bytes()[8..10].try_into().unwrap()),
-        FORMAT_VERSION
+        FORMAT_VERSION_WITHOUT_TARGETS
     );
     // The embedded model's counts in a version-2 file: the context columns are extra.
     let mut v2_full = v2.clone();
@@ -1120,6 +1126,63 @@ fn a_version_4_body_stores_whether_evasions_are_folded() {
     let full = postcard::to_stdvec(&body).unwrap();
     assert!(matches!(
         decode(&with_version(3, &full)).unwrap_err(),
+        ModelError::Invalid(_)
+    ));
+}
+
+// ---------------------------------------------------------------------------------------------
+// targeted pairs (version 5)
+
+#[test]
+fn a_model_with_targeted_pairs_is_written_as_version_5_and_round_trips() {
+    let comments: Vec<Comment> = (0..40)
+        .map(|i| {
+            let text = match i % 3 {
+                0 => "you are such an idiot",
+                1 => "buy cheap pills now",
+                _ => "your point about taxes is fair",
+            };
+            Comment::new(i.to_string(), text)
+        })
+        .collect();
+    let labels: Vec<Label> = (0..40)
+        .map(|i| [Label::Abusive, Label::OffTopic, Label::Substantive][i % 3])
+        .collect();
+    let mut params = ClassifierParams::default();
+    params.vectorizer.target_window = 4;
+    params.calibration = comment_sieve::Calibration::None;
+    let classifier = params.train(&comments, &labels).unwrap();
+    let terms = classifier.vectorizer().vocabulary().terms();
+    assert!(terms.iter().any(|t| &**t == "you>idiot"), "{terms:?}");
+    assert!(terms.iter().any(|t| &**t == "you>point"), "{terms:?}");
+    let bytes = classifier.to_bytes();
+    assert_eq!(
+        u16::from_le_bytes(bytes[8..10].try_into().unwrap()),
+        FORMAT_VERSION
+    );
+    let loaded = decode(&bytes).unwrap();
+    assert_eq!(loaded.vectorizer().config().target_window, 4);
+    assert_eq!(loaded.to_bytes(), bytes);
+    for text in ["ur an idiot", "you know, taxes", "u r a total idiot lol"] {
+        assert_eq!(
+            loaded.classify_text(text),
+            classifier.classify_text(text),
+            "{text}"
+        );
+    }
+    // The same file without its last byte (the target window) does not decode as version 5;
+    // a version-4 header on the full body leaves one unexpected byte.
+    let body = &bytes[HEADER_LEN..];
+    assert!(decode(&with_version(5, &body[..body.len() - 1])).is_err());
+    assert!(matches!(
+        decode(&with_version(4, body)).unwrap_err(),
+        ModelError::Invalid(_)
+    ));
+    // A target window above the limit is refused.
+    let mut too_wide = body.to_vec();
+    *too_wide.last_mut().unwrap() = 8;
+    assert!(matches!(
+        decode(&with_version(5, &too_wide)).unwrap_err(),
         ModelError::Invalid(_)
     ));
 }

@@ -186,6 +186,7 @@ fn unigrams() -> VectorizerConfig {
         idf: false,
         l2_normalize: false,
         prefix_len: 0,
+        target_window: 0,
     }
 }
 
@@ -223,6 +224,7 @@ fn vectorizer_weights_idf_and_l2() {
         idf: true,
         l2_normalize: true,
         prefix_len: 0,
+        target_window: 0,
     };
     let v = Vectorizer::fit(config, VocabularyParams::default(), &docs).unwrap();
     assert_eq!(v.n_documents(), 3);

@@ -114,6 +114,46 @@ fn fast_scoring_path_agrees_for_two_models_used_in_turn() {
     }
 }
 
+/// A model with targeted pairs (`you>idiot`) scores the same on both paths.
+#[test]
+fn fast_scoring_path_agrees_with_the_reference_pipeline_with_targeted_pairs() {
+    let texts = fixture_texts();
+    let comments: Vec<Comment> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| Comment::new(i.to_string(), t.as_str()))
+        .collect();
+    let labels: Vec<Label> = (0..texts.len())
+        .map(|i| Label::ALL[i % Label::ALL.len()])
+        .collect();
+    let mut params = comment_sieve::ClassifierParams::default();
+    params.vectorizer.target_window = 4;
+    params.vocabulary.min_df = 1;
+    params.calibration = comment_sieve::Calibration::None;
+    let classifier = params.train(&comments, &labels).expect("train");
+    assert!(
+        classifier
+            .vectorizer()
+            .vocabulary()
+            .terms()
+            .iter()
+            .any(|t| t.starts_with("you>")),
+        "the fixture has second-person words"
+    );
+    let mut all = texts.clone();
+    all.extend(tricky_texts());
+    all.extend(
+        [
+            "You're such an IDIOT, u know",
+            "ur a moron <b>you</b> you you",
+            "y'all yourselves yourself ya you've you'll you'd yours your",
+            "you",
+        ]
+        .map(String::from),
+    );
+    assert_fast_path_matches_reference(&classifier, &all);
+}
+
 #[test]
 fn fast_scoring_path_follows_learning() {
     let mut classifier = Classifier::embedded().expect("embedded model");
