@@ -679,6 +679,14 @@ pub enum TrainError {
     /// Bad context-feature settings.
     #[error(transparent)]
     Context(#[from] crate::context::ContextError),
+    /// A training weight that is negative, infinite or NaN.
+    #[error("training weight {weight} of row {row} must be finite and non-negative")]
+    Weight {
+        /// Index of the row among the training rows.
+        row: usize,
+        /// The weight given.
+        weight: f64,
+    },
 }
 
 /// Everything that decides how a classifier is trained.
@@ -795,13 +803,20 @@ impl ClassifierParams {
         weights: Option<&[f64]>,
         info: ModelInfo,
     ) -> Result<Classifier, TrainError> {
-        if let Some(w) = weights
-            && w.len() != comments.len()
-        {
-            return Err(TrainError::LengthMismatch {
-                comments: comments.len(),
-                labels: w.len(),
-            });
+        if let Some(w) = weights {
+            if w.len() != comments.len() {
+                return Err(TrainError::LengthMismatch {
+                    comments: comments.len(),
+                    labels: w.len(),
+                });
+            }
+            if let Some((row, &weight)) = w
+                .iter()
+                .enumerate()
+                .find(|(_, w)| !(w.is_finite() && **w >= 0.0))
+            {
+                return Err(TrainError::Weight { row, weight });
+            }
         }
         if comments.len() != labels.len() {
             return Err(TrainError::LengthMismatch {

@@ -553,7 +553,10 @@ impl TrainArgs {
         let n = labels.len() as f64;
         let weights: Vec<f64> = if let Some(power) = spec.strip_prefix("balance") {
             let power: f64 = match power.strip_prefix(':') {
-                Some(p) => p.parse().context("--source-weights balance:P")?,
+                Some(p) => match p.parse::<f64>() {
+                    Ok(p) if p.is_finite() => p,
+                    _ => bail!("--source-weights: balance:P needs a finite number, not {p:?}"),
+                },
                 None if power.is_empty() => 1.0,
                 None => bail!("--source-weights: unknown spec {spec:?}"),
             };
@@ -585,7 +588,13 @@ impl TrainArgs {
                 let (name, w) = part
                     .split_once('=')
                     .with_context(|| format!("--source-weights: bad part {part:?}"))?;
-                factor.insert(name, w.parse().context("--source-weights weight")?);
+                let w: f64 = w
+                    .parse()
+                    .with_context(|| format!("--source-weights: bad weight in {part:?}"))?;
+                if !(w.is_finite() && w >= 0.0) {
+                    bail!("--source-weights: weight in {part:?} must be finite and non-negative");
+                }
+                factor.insert(name, w);
             }
             (0..labels.len())
                 .map(|i| {

@@ -227,9 +227,10 @@ impl ScoringTable {
     /// occurrence.
     ///
     /// The terms are those of `vectorizer`'s generator, in its order: the words, then the
-    /// n-grams of two or more words, then the prefix terms, then the targeted pairs. A word's own columns (itself and its
-    /// prefix term) come from `scratch.words`, a cache of recent short words, when it is there;
-    /// n-grams are looked up in the index, with the loads of later ones started early.
+    /// n-grams of two or more words, then the prefix terms, then the targeted pairs. A word's
+    /// own columns (itself and its prefix term) come from `scratch.cache`, the [`WordCache`] of
+    /// recent short words, when it has them; the other terms are looked up in the index, with
+    /// the loads of later ones started early.
     fn count_columns(
         &self,
         vectorizer: &Vectorizer,

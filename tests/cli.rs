@@ -715,6 +715,30 @@ fn cv_tune_offsets_hints_prior_weights_that_include_the_priors_in_use() {
 }
 
 #[test]
+fn bad_source_weights_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write_small_corpus(dir.path());
+    let model = dir.path().join("w.model");
+    for spec in ["c3=-1", "c3=nan", "c3=inf", "c3", "balance:x"] {
+        let out = run(&[
+            "train".as_ref(),
+            data.as_os_str(),
+            "--source-weights".as_ref(),
+            spec.as_ref(),
+            "-o".as_ref(),
+            model.as_os_str(),
+        ]);
+        assert_eq!(code(&out), 2, "{spec}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("--source-weights"),
+            "{spec}: {}",
+            stderr(&out)
+        );
+        assert!(!model.exists(), "{spec}");
+    }
+}
+
+#[test]
 fn train_writes_a_model_that_classify_and_eval_use() {
     let dir = tempfile::tempdir().unwrap();
     let data = write_small_corpus(dir.path());

@@ -701,6 +701,35 @@ fn cross_validation_predicts_every_row_out_of_fold() {
 }
 
 #[test]
+fn training_weights_must_be_finite_and_non_negative() {
+    let data = separable(12);
+    let comments: Vec<Comment> = data.iter().map(|(c, _)| c.clone()).collect();
+    let labels: Vec<Label> = data.iter().map(|(_, l)| *l).collect();
+    let params = ClassifierParams::default();
+    let info = comment_sieve::ModelInfo::default();
+    for bad in [-1.0, f64::NAN, f64::INFINITY] {
+        let mut weights = vec![1.0; comments.len()];
+        weights[7] = bad;
+        let err = params
+            .train_weighted(&comments, &labels, Some(&weights), info.clone())
+            .expect_err("a bad weight is refused");
+        assert!(err.to_string().contains("row 7"), "{err}");
+    }
+    let short = vec![1.0; comments.len() - 1];
+    assert!(
+        params
+            .train_weighted(&comments, &labels, Some(&short), info.clone())
+            .is_err()
+    );
+    // Valid weights train a working model.
+    let doubled = vec![2.0; comments.len()];
+    let model = params
+        .train_weighted(&comments, &labels, Some(&doubled), info)
+        .expect("train with weights");
+    assert_eq!(model.classify_text("you idiot moron").label, Label::Abusive);
+}
+
+#[test]
 fn train_rejects_mismatched_inputs_and_bad_settings() {
     let data = separable(12);
     let comments: Vec<Comment> = data.iter().map(|(c, _)| c.clone()).collect();
