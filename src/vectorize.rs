@@ -190,12 +190,25 @@ fn term_hash(term: &str) -> u64 {
     if let Some(prefix) = term.strip_prefix(PREFIX_MARK) {
         return combine(PREFIX_SALT, word_hash(prefix));
     }
-    if let Some((target, word)) = term.split_once(TARGET_MARK) {
-        return target_hash(word_hash(target), word_hash(word));
+    // Byte searches: the marks are ASCII, so they never fall inside a character, and a
+    // vocabulary of many short terms is hashed at every model load.
+    let bytes = term.as_bytes();
+    if let Some(at) = bytes.iter().position(|&b| b == TARGET_MARK as u8) {
+        return target_hash(word_hash(&term[..at]), word_hash(&term[at + 1..]));
     }
-    let mut words = term.split(' ');
-    let first = word_hash(words.next().unwrap_or(""));
-    words.fold(first, |acc, w| combine(acc, word_hash(w)))
+    let mut hash = None;
+    let mut start = 0;
+    for end in bytes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, &b)| (b == b' ').then_some(i))
+        .chain([bytes.len()])
+    {
+        let h = word_hash(&term[start..end]);
+        hash = Some(hash.map_or(h, |acc| combine(acc, h)));
+        start = end + 1;
+    }
+    hash.unwrap_or_else(|| word_hash(""))
 }
 
 /// Two copies of a term in a vocabulary list, or a list too long for `u32` columns.
@@ -889,6 +902,42 @@ fn emit_terms(config: &VectorizerConfig, scratch: &TermScratch, mut f: impl FnMu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn term_hash_splits_terms_like_str_split() {
+        let by_str_split = |term: &str| {
+            if let Some(prefix) = term.strip_prefix(PREFIX_MARK) {
+                return combine(PREFIX_SALT, word_hash(prefix));
+            }
+            if let Some((target, word)) = term.split_once(TARGET_MARK) {
+                return target_hash(word_hash(target), word_hash(word));
+            }
+            let mut words = term.split(' ');
+            let first = word_hash(words.next().unwrap_or(""));
+            words.fold(first, |acc, w| combine(acc, word_hash(w)))
+        };
+        for term in [
+            "",
+            " ",
+            "a",
+            "a b",
+            "good point",
+            "x  y",
+            " lead",
+            "trail ",
+            "a b c d e f g h",
+            "café au lait",
+            "日本 語",
+            "~idio",
+            "you>idiot",
+            "you>",
+            ">x",
+            "a>b>c",
+            "_url_ _host_x",
+        ] {
+            assert_eq!(term_hash(term), by_str_split(term), "{term:?}");
+        }
+    }
 
     #[test]
     fn tail_block_is_the_zero_padded_bytes() {
