@@ -34,9 +34,8 @@ pub struct VectorizerConfig {
     /// evidence.
     #[serde(default)]
     pub prefix_len: u8,
-    /// If not 0, every second-person word ([`is_second_person`]: `you`, `your`, `u`, `ur`,
-    /// ...) also yields a targeted pair `you>w` with each of the next `target_window` words
-    /// (at most [`MAX_TARGET_WINDOW`]), so `you are such an idiot` and `ur an idiot` both
+    /// If not 0, every second-person word (`you`, `your`, `u`, `ur`, ...) also yields a
+    /// targeted pair `you>w` with each of the next `target_window` words (at most 7), so `you are such an idiot` and `ur an idiot` both
     /// give `you>idiot`: abuse is mostly aimed at someone. Every second-person word is
     /// spelled `you` in these terms.
     #[serde(default)]
@@ -306,7 +305,7 @@ pub enum VectorizerError {
     /// An n-gram range that is empty or starts at 0.
     #[error("n-gram range {0:?} must satisfy 1 <= min <= max <= 8")]
     NgramRange((u8, u8)),
-    /// A target window above [`MAX_TARGET_WINDOW`].
+    /// A target window above 7.
     #[error("target window {0} must be at most {MAX_TARGET_WINDOW}")]
     TargetWindow(u8),
     /// A `max_df` outside (0, 1].
