@@ -301,29 +301,17 @@ impl ScoringTable {
         }
         for n in usize::from(lo.max(2))..=usize::from(hi) {
             grams.clear();
+            // Word pairs, the usual case, with their length known to the compiler.
             if n == 2 {
+                grams.extend(words.windows(2).map(|w| ngram_hash(w[0].hash, [w[1].hash])));
+            } else {
                 grams.extend(
                     words
-                        .windows(2)
-                        .map(|w| ngram_hash(&[w[0].hash, w[1].hash])),
+                        .windows(n)
+                        .map(|w| ngram_hash(w[0].hash, w[1..].iter().map(|w| w.hash))),
                 );
-            } else {
-                grams.extend(words.windows(n).map(|window| {
-                    let mut hashes = [0u64; 8];
-                    for (h, w) in hashes.iter_mut().zip(window) {
-                        *h = w.hash;
-                    }
-                    ngram_hash(&hashes[..n])
-                }));
             }
-            for (i, &h) in grams.iter().enumerate() {
-                if let Some(&ahead) = grams.get(i + PREFETCH_AHEAD) {
-                    self.index.prefetch(ahead);
-                }
-                if let Some(j) = self.index.get(h) {
-                    push(j);
-                }
-            }
+            self.push_found(grams, &mut push);
         }
         words
             .iter()
@@ -342,16 +330,23 @@ impl ScoringTable {
                         .map(|w| target_hash(target, w.hash)),
                 );
             }
-            for (i, &h) in grams.iter().enumerate() {
-                if let Some(&ahead) = grams.get(i + PREFETCH_AHEAD) {
-                    self.index.prefetch(ahead);
-                }
-                if let Some(j) = self.index.get(h) {
-                    push(j);
-                }
-            }
+            self.push_found(grams, &mut push);
         }
         tally.count(columns);
+    }
+
+    /// Calls `push` with the column of every hash of `hashes` that the index knows, in order,
+    /// starting the index loads of later hashes early.
+    #[inline(always)]
+    fn push_found(&self, hashes: &[u64], mut push: impl FnMut(u32)) {
+        for (i, &h) in hashes.iter().enumerate() {
+            if let Some(&ahead) = hashes.get(i + PREFETCH_AHEAD) {
+                self.index.prefetch(ahead);
+            }
+            if let Some(j) = self.index.get(h) {
+                push(j);
+            }
+        }
     }
 
     /// The vector of one raw text, equal to `vectorizer.transform(&normalizer.normalize(text))`
@@ -398,7 +393,7 @@ pub(crate) struct ScoringScratch {
     missed: Vec<MissedWord>,
     /// The positions of the text's second-person words (only with targeted pairs).
     targets: Vec<usize>,
-    /// The hashes of the text's n-grams of one length.
+    /// The hashes of the text's n-grams of one length, or of its targeted pairs.
     grams: Vec<u64>,
     columns: Vec<u32>,
     tally: Tally,

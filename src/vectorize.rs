@@ -814,10 +814,10 @@ pub(crate) fn word_term_hashes(config: &VectorizerConfig, w: &str) -> (u64, Opti
     (word_hash(w), prefix)
 }
 
-/// The hash of the n-gram of the words with hashes `words` (at least one).
+/// The hash of the n-gram of the words with hashes `first`, then `rest`, in order.
 #[inline(always)]
-pub(crate) fn ngram_hash(words: &[u64]) -> u64 {
-    words[1..].iter().fold(words[0], |acc, &w| combine(acc, w))
+pub(crate) fn ngram_hash(first: u64, rest: impl IntoIterator<Item = u64>) -> u64 {
+    rest.into_iter().fold(first, combine)
 }
 
 /// The 1 to 8 bytes of `w` as a little-endian number (zero-padded), or `None` if `w` is empty
@@ -855,7 +855,7 @@ fn emit_terms(config: &VectorizerConfig, scratch: &TermScratch, mut f: impl FnMu
     }
     for n in usize::from(lo.max(2))..=usize::from(hi) {
         for (index, window) in hashes.windows(n).enumerate() {
-            let h = ngram_hash(window);
+            let h = ngram_hash(window[0], window[1..].iter().copied());
             f(
                 h,
                 TermRef {
@@ -882,7 +882,7 @@ fn emit_terms(config: &VectorizerConfig, scratch: &TermScratch, mut f: impl FnMu
         return;
     }
     let window = usize::from(config.target_window);
-    let target = word_hash(TARGET_WORD);
+    let target = target_word_hash();
     for &index in targets.iter() {
         for (d, &h) in hashes.iter().skip(index + 1).take(window).enumerate() {
             f(
