@@ -679,6 +679,14 @@ pub enum TrainError {
     /// Bad context-feature settings.
     #[error(transparent)]
     Context(#[from] crate::context::ContextError),
+    /// Training weights and comments differ in number.
+    #[error("{weights} training weights for {comments} comments")]
+    WeightCount {
+        /// Number of comments.
+        comments: usize,
+        /// Number of weights.
+        weights: usize,
+    },
     /// A training weight that is negative, infinite or NaN.
     #[error("training weight {weight} of row {row} must be finite and non-negative")]
     Weight {
@@ -805,9 +813,9 @@ impl ClassifierParams {
     ) -> Result<Classifier, TrainError> {
         if let Some(w) = weights {
             if w.len() != comments.len() {
-                return Err(TrainError::LengthMismatch {
+                return Err(TrainError::WeightCount {
                     comments: comments.len(),
-                    labels: w.len(),
+                    weights: w.len(),
                 });
             }
             if let Some((row, &weight)) = w

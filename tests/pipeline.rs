@@ -716,10 +716,13 @@ fn training_weights_must_be_finite_and_non_negative() {
         assert!(err.to_string().contains("row 7"), "{err}");
     }
     let short = vec![1.0; comments.len() - 1];
+    let err = params
+        .train_weighted(&comments, &labels, Some(&short), info.clone())
+        .expect_err("one weight short");
     assert!(
-        params
-            .train_weighted(&comments, &labels, Some(&short), info.clone())
-            .is_err()
+        err.to_string()
+            .contains("11 training weights for 12 comments"),
+        "{err}"
     );
     // Valid weights train a working model.
     let doubled = vec![2.0; comments.len()];
