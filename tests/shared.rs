@@ -37,6 +37,20 @@ fn tricky_texts() -> Vec<String> {
     .collect()
 }
 
+/// `texts` as comments with ids `0`, `1`, ... and the labels in turn (abusive, off-topic,
+/// substantive, abusive, ...): training data whose only point is to differ from the corpus.
+fn labeled_in_turn(texts: &[String]) -> (Vec<Comment<'_>>, Vec<Label>) {
+    let comments = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| Comment::new(i.to_string(), t.as_str()))
+        .collect();
+    let labels = (0..texts.len())
+        .map(|i| Label::ALL[i % Label::ALL.len()])
+        .collect();
+    (comments, labels)
+}
+
 fn assert_fast_path_matches_reference(classifier: &Classifier, texts: &[String]) {
     for text in texts {
         let fast = classifier.classify_text(text).joint_log_likelihood;
@@ -90,14 +104,7 @@ fn fast_scoring_path_agrees_with_the_reference_pipeline_on_the_corpus() {
 fn fast_scoring_path_agrees_for_two_models_used_in_turn() {
     let embedded = Classifier::embedded().expect("embedded model");
     let texts = fixture_texts();
-    let labels: Vec<Label> = (0..texts.len())
-        .map(|i| Label::ALL[i % Label::ALL.len()])
-        .collect();
-    let comments: Vec<Comment> = texts
-        .iter()
-        .enumerate()
-        .map(|(i, t)| Comment::new(i.to_string(), t.as_str()))
-        .collect();
+    let (comments, labels) = labeled_in_turn(&texts);
     let small = comment_sieve::ClassifierParams::default()
         .train(&comments, &labels)
         .expect("train a small model on the fixture");
@@ -118,14 +125,7 @@ fn fast_scoring_path_agrees_for_two_models_used_in_turn() {
 #[test]
 fn fast_scoring_path_agrees_with_the_reference_pipeline_with_targeted_pairs() {
     let texts = fixture_texts();
-    let comments: Vec<Comment> = texts
-        .iter()
-        .enumerate()
-        .map(|(i, t)| Comment::new(i.to_string(), t.as_str()))
-        .collect();
-    let labels: Vec<Label> = (0..texts.len())
-        .map(|i| Label::ALL[i % Label::ALL.len()])
-        .collect();
+    let (comments, labels) = labeled_in_turn(&texts);
     let mut params = comment_sieve::ClassifierParams::default();
     params.vectorizer.target_window = 4;
     params.vocabulary.min_df = 1;
@@ -158,11 +158,9 @@ fn fast_scoring_path_agrees_with_the_reference_pipeline_with_targeted_pairs() {
 fn fast_scoring_path_follows_learning() {
     let mut classifier = Classifier::embedded().expect("embedded model");
     let texts = fixture_texts();
-    for (i, text) in texts.iter().enumerate() {
-        let label = Label::ALL[i % Label::ALL.len()];
-        classifier
-            .learn(&Comment::new(i.to_string(), text.as_str()), label)
-            .expect("learn");
+    let (comments, labels) = labeled_in_turn(&texts);
+    for (comment, &label) in comments.iter().zip(&labels) {
+        classifier.learn(comment, label).expect("learn");
     }
     let mut all = texts.clone();
     all.extend(tricky_texts());
