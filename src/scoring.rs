@@ -413,8 +413,8 @@ struct WordColumns {
 const WORD_CACHE_SIZE: usize = 8192;
 
 /// The [`WordColumns`] of recently seen words of up to 8 bytes, for one index: a direct-mapped
-/// table keyed by the word's bytes and length. A few hundred frequent words make up most of
-/// any text, so most words skip hashing and both index lookups.
+/// table keyed by the word's bytes and length. Frequent words come back in every text, and
+/// each time they are found here they skip hashing and both index lookups.
 #[derive(Debug, Default)]
 struct WordCache {
     /// The [`TermIndex::id`] whose columns the entries hold (0: none yet).
