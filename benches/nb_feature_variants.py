@@ -61,6 +61,31 @@ def tuned_macro_f1(labels, jll):
     return best
 
 
+def fold_matrices(texts, folds, make):
+    """Per fold, the training and held-out matrices of the vectorizers `make()` returns,
+    fitted on the fold's training part and stacked side by side."""
+    matrices = []
+    for a, b in folds:
+        vs = make()
+        xa = sp.hstack([v.fit_transform([texts[i] for i in a]) for v in vs]).tocsr()
+        xb = sp.hstack([v.transform([texts[i] for i in b]) for v in vs]).tocsr()
+        matrices.append((xa, xb))
+    return matrices
+
+
+def predict_out_of_fold(labels, folds, matrices, alpha, keep=None):
+    """Out-of-fold labels of MultinomialNB (uniform priors), optionally on the `keep` columns
+    that chi-squared ranks highest on each fold's training part."""
+    predicted = np.empty(len(labels), dtype=object)
+    for (a, b), (xa, xb) in zip(folds, matrices):
+        if keep is not None and keep < xa.shape[1]:
+            selector = SelectKBest(chi2, k=keep).fit(xa, labels[a])
+            xa, xb = selector.transform(xa), selector.transform(xb)
+        model = MultinomialNB(alpha=alpha, fit_prior=False).fit(xa, labels[a])
+        predicted[b] = model.predict(xb)
+    return predicted
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -74,35 +99,21 @@ def main():
         return TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True)
 
     print("(1) character n-grams (char_wb 2-5) next to word 1-2 grams")
-    for alpha in (0.05, 0.1):
-        for name, make in (
-            ("words 1-2", lambda: [words(1, 2)]),
-            ("words 1-2 + chars 2-5", lambda: [words(1, 2), chars()]),
-            ("chars 2-5", lambda: [chars()]),
-        ):
-            predicted = np.empty(len(labels), dtype=object)
-            for a, b in folds:
-                vs = make()
-                xa = sp.hstack([v.fit_transform([texts[i] for i in a]) for v in vs]).tocsr()
-                xb = sp.hstack([v.transform([texts[i] for i in b]) for v in vs]).tocsr()
-                model = MultinomialNB(alpha=alpha, fit_prior=False).fit(xa, labels[a])
-                predicted[b] = model.predict(xb)
+    for name, make in (
+        ("words 1-2", lambda: [words(1, 2)]),
+        ("words 1-2 + chars 2-5", lambda: [words(1, 2), chars()]),
+        ("chars 2-5", lambda: [chars()]),
+    ):
+        matrices = fold_matrices(texts, folds, make)
+        for alpha in (0.05, 0.1):
+            predicted = predict_out_of_fold(labels, folds, matrices, alpha)
             report(f"  {name}, alpha {alpha}", labels, predicted)
 
     print("(2) chi-squared selection of word 1-2 grams")
-    matrices = []
-    for a, b in folds:
-        v = words(1, 2)
-        matrices.append((v.fit_transform([texts[i] for i in a]), v.transform([texts[i] for i in b])))
+    matrices = fold_matrices(texts, folds, lambda: [words(1, 2)])
     for k in (None, 60000, 30000, 15000, 8000):
         for alpha in (0.05, 0.1):
-            predicted = np.empty(len(labels), dtype=object)
-            for (a, b), (xa, xb) in zip(folds, matrices):
-                if k is not None and k < xa.shape[1]:
-                    selector = SelectKBest(chi2, k=k).fit(xa, labels[a])
-                    xa, xb = selector.transform(xa), selector.transform(xb)
-                model = MultinomialNB(alpha=alpha, fit_prior=False).fit(xa, labels[a])
-                predicted[b] = model.predict(xb)
+            predicted = predict_out_of_fold(labels, folds, matrices, alpha, keep=k)
             report(f"  keep {k or 'all'}, alpha {alpha}", labels, predicted)
 
     print("(3) word pairs weighed w against single words (then unit length)")
