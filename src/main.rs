@@ -65,7 +65,8 @@ Examples:
   comment-sieve score fixtures/comments.jsonl
   comment-sieve score wordpress-export.xml disqus-export.xml.gz -o verdicts.jsonl
   comment-sieve score comments.csv --text-field body --id-field comment_id --output-format csv
-  zcat RC_2019-04.zst | comment-sieve score --format reddit - > verdicts.jsonl
+  comment-sieve score RC_2019-04.zst > verdicts.jsonl      (zstd, --long=31 windows too)
+  gunzip -c comments.jsonl.gz | comment-sieve score --format jsonl - > verdicts.jsonl
 
 Exit codes: 0 every comment scored (or skipped as deleted upstream); 1 some comments could not
 be read (see the error records and the summary); 2 usage error, unreadable input or model.";

@@ -237,6 +237,37 @@ fn compressed_input_reads_like_plain_input() {
     }
 }
 
+/// Pushshift's Reddit dumps (`RC_2019-04.zst`, …) are zstd files made with `--long=31`: their
+/// frames ask for a window of up to 2 GiB, more than zstd decoders accept by default (128 MiB).
+/// A frame written as a stream, with no size given up front, asks for the full window however
+/// little it holds, as here.
+#[test]
+fn zstd_with_a_long_window_reads_like_plain_input() {
+    let plain = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/reddit.ndjson"
+    ))
+    .unwrap();
+    let mut encoder = zstd::stream::write::Encoder::new(Vec::new(), 3).unwrap();
+    encoder.long_distance_matching(true).unwrap();
+    encoder.window_log(31).unwrap();
+    encoder.write_all(&plain).unwrap();
+    let zst = encoder.finish().unwrap();
+    let mut strict = zstd::stream::read::Decoder::new(&zst[..]).unwrap();
+    assert!(
+        std::io::Read::read_to_end(&mut strict, &mut Vec::new()).is_err(),
+        "a default decoder refuses the 2 GiB window"
+    );
+    let expected = run(&["score", "-q"], Some(&plain));
+    let out = run(&["score", "-q"], Some(&zst));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(out.stdout, expected.stdout);
+}
+
 #[test]
 fn malformed_inputs_give_one_record_per_comment() {
     // Truncated JSONL: the last line is cut in the middle of a string.

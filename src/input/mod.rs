@@ -488,6 +488,8 @@ const DETECT_LEN: usize = 8192;
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+/// The largest zstd window accepted, as a power of two: 2 GiB, what `zstd --long=31` writes.
+const ZSTD_WINDOW_LOG_MAX: u32 = 31;
 
 /// Wraps the stream in a gzip or zstd decoder when its first bytes say so.
 fn decompress(raw: Box<dyn Read + Send>) -> std::io::Result<ByteStream> {
@@ -498,7 +500,11 @@ fn decompress(raw: Box<dyn Read + Send>) -> std::io::Result<ByteStream> {
         return Ok(Box::new(BufReader::with_capacity(1 << 16, decoder)));
     }
     if head.starts_with(&ZSTD_MAGIC) {
-        let decoder = zstd::stream::read::Decoder::with_buffer(buffered)?;
+        let mut decoder = zstd::stream::read::Decoder::with_buffer(buffered)?;
+        // Files made with `zstd --long=31`, as Pushshift's Reddit dumps are, ask for a window of
+        // up to 2 GiB: more than the decoder takes by default. The window is what the file
+        // needs to be read at all; its pages are only touched as far as the data reaches.
+        decoder.window_log_max(ZSTD_WINDOW_LOG_MAX)?;
         return Ok(Box::new(BufReader::with_capacity(1 << 16, decoder)));
     }
     Ok(Box::new(buffered))
