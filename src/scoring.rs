@@ -322,7 +322,7 @@ impl ScoringTable {
             }
             self.push_found(grams, &mut push);
         }
-        tally.count(columns);
+        tally.count(columns, self.rows.len());
     }
 
     /// Calls `push` with the column of every hash of `hashes` that the index knows, in order,
@@ -676,50 +676,38 @@ struct MissedWord {
     slot: Option<CacheSlot>,
 }
 
-/// Counts repeated columns with a small open-addressing table that is reused between calls
-/// and cleared slot by slot, so a call costs in proportion to its own terms.
+/// Counts repeated columns with a sparse set: for each column, the place in `counted` where it
+/// was last put, believed only if that entry holds the column. Nothing is ever cleared, and a
+/// column costs one look at its slot, with no hashing.
 #[derive(Debug, Default)]
 struct Tally {
-    /// `0` or `1 +` an index into `counted`.
+    /// Per column, an index into `counted`, stale unless `counted` there holds the column.
     slots: Vec<u32>,
     /// `(column, count)` in order of first occurrence.
     counted: Vec<(u32, u32)>,
-    /// The slot each entry of `counted` took, for clearing.
-    taken: Vec<usize>,
     /// The second buffer for sorting `counted`.
     sorting: Vec<(u32, u32)>,
 }
 
 impl Tally {
-    /// The distinct `columns` with their counts, in order of first occurrence.
-    fn count(&mut self, columns: &[u32]) {
-        for &slot in &self.taken {
-            self.slots[slot] = 0;
-        }
+    /// The distinct `columns` with their counts, in order of first occurrence; `n_columns` is
+    /// one more than the largest column expected (larger ones grow the table).
+    fn count(&mut self, columns: &[u32], n_columns: usize) {
         self.counted.clear();
-        self.taken.clear();
-        let need = (columns.len() * 2).next_power_of_two().max(64);
-        if self.slots.len() < need {
-            self.slots = vec![0; need];
+        if self.slots.len() < n_columns {
+            self.slots.resize(n_columns, 0);
         }
-        let bits = self.slots.len().trailing_zeros();
-        let mask = self.slots.len() - 1;
         for &column in columns {
-            let mut i =
-                (u64::from(column).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - bits)) as usize;
-            loop {
-                match self.slots[i] {
-                    0 => {
-                        self.counted.push((column, 1));
-                        self.slots[i] = self.counted.len() as u32;
-                        self.taken.push(i);
-                        break;
-                    }
-                    k if self.counted[k as usize - 1].0 == column => {
-                        self.counted[k as usize - 1].1 += 1;
-                        break;
-                    }
-                    _ => i = (i + 1) & mask,
+            let at = column as usize;
+            if at >= self.slots.len() {
+                self.slots.resize(at + 1, 0);
+            }
+            let slot = &mut self.slots[at];
+            match self.counted.get_mut(*slot as usize) {
+                Some(entry) if entry.0 == column => entry.1 += 1,
+                _ => {
+                    *slot = self.counted.len() as u32;
+                    self.counted.push((column, 1));
                 }
             }
         }
@@ -733,14 +721,17 @@ mod tests {
     #[test]
     fn tally_counts_in_first_seen_order_and_resets() {
         let mut tally = Tally::default();
-        tally.count(&[5, 3, 5, 9, 3, 5]);
+        tally.count(&[5, 3, 5, 9, 3, 5], 10);
         assert_eq!(tally.counted, [(5, 3), (3, 2), (9, 1)]);
-        tally.count(&[9]);
+        tally.count(&[9], 10);
         assert_eq!(tally.counted, [(9, 1)]);
-        tally.count(&[]);
+        tally.count(&[], 10);
         assert_eq!(tally.counted, []);
+        // Stale slots from the calls before are never believed; larger columns grow the table.
+        tally.count(&[3, 12, 5, 3, 0, 12], 10);
+        assert_eq!(tally.counted, [(3, 2), (12, 2), (5, 1), (0, 1)]);
         let many: Vec<u32> = (0..1000).chain(0..1000).collect();
-        tally.count(&many);
+        tally.count(&many, 1000);
         let counted = &tally.counted;
         assert_eq!(counted.len(), 1000);
         assert!(
