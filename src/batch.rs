@@ -141,10 +141,8 @@ impl<'c> BatchScorer<'c> {
     /// record) that runs in parallel with the scoring; `emit` gets each outcome with its
     /// rendering, in input order.
     ///
-    /// Reading, scoring and emitting are three stages on three threads, handing chunks from one
-    /// to the next: a chunk is scored (in parallel) while the next one is read and the one
-    /// before is emitted, so neither the reading nor the emitting waits for the scoring or
-    /// holds it up. Each stage holds at most one chunk, so at most three are in memory at once.
+    /// Reading runs on its own thread, a chunk ahead of scoring, so parsing overlaps with
+    /// classification; at most three chunks are in memory at once.
     pub fn run_rendered<R: Send, E>(
         &self,
         records: impl Iterator<Item = RecordResult> + Send,
@@ -153,32 +151,55 @@ impl<'c> BatchScorer<'c> {
         mut emit: impl FnMut(Outcome, R) -> Result<(), E>,
     ) -> Result<Summary, E> {
         let chunk_size = self.chunk_size;
-        // Rendezvous channels: a stage that has finished its chunk waits for the next stage to
-        // take it before starting another, which bounds the chunks in memory.
-        let (to_score, unscored) = std::sync::mpsc::sync_channel::<Vec<RecordResult>>(0);
-        let (to_emit, scored) = std::sync::mpsc::sync_channel::<Vec<(Outcome, R)>>(0);
-        let render = &render;
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<RecordResult>>(1);
         std::thread::scope(|scope| {
             scope.spawn(move || {
                 let mut records = records.fuse();
                 loop {
                     let chunk: Vec<RecordResult> = records.by_ref().take(chunk_size).collect();
-                    if chunk.is_empty() || to_score.send(chunk).is_err() {
-                        return;
-                    }
-                }
-            });
-            scope.spawn(move || {
-                for chunk in unscored {
-                    if to_emit.send(self.score_chunk(chunk, render)).is_err() {
+                    if chunk.is_empty() || sender.send(chunk).is_err() {
                         return;
                     }
                 }
             });
             let mut summary = Summary::default();
-            // Dropping the receiver on an early return stops the scoring thread, whose
-            // dropped receiver in turn stops the reading thread.
-            for outcomes in scored {
+            // Dropping the receiver on an early return stops the reader thread.
+            for chunk in receiver {
+                // The chunk is one batch: comments get thread and parent context from the
+                // other comments of the chunk (see `crate::context`).
+                let comments: Vec<&crate::comment::Comment<'_>> = chunk
+                    .iter()
+                    .filter_map(|result| match result {
+                        Ok(record) if record.skip.is_none() => Some(&record.comment),
+                        _ => None,
+                    })
+                    .collect();
+                let mut verdicts = self.classifier.classify_refs(&comments).into_iter();
+                drop(comments);
+                let outcomes: Vec<Outcome> = chunk
+                    .into_iter()
+                    .map(|result| match result {
+                        Ok(record) => match record.skip {
+                            Some(skip) => Outcome::Skipped { record, skip },
+                            None => {
+                                // One verdict per unskipped record, in order; the fallback is
+                                // never taken.
+                                let verdict = verdicts
+                                    .next()
+                                    .unwrap_or_else(|| self.classifier.classify(&record.comment));
+                                Outcome::Verdict { record, verdict }
+                            }
+                        },
+                        Err(e) => Outcome::Error(e),
+                    })
+                    .collect();
+                let outcomes: Vec<(Outcome, R)> = outcomes
+                    .into_par_iter()
+                    .map(|outcome| {
+                        let rendered = render(&outcome);
+                        (outcome, rendered)
+                    })
+                    .collect();
                 for (outcome, rendered) in outcomes {
                     summary.count(&outcome, format);
                     emit(outcome, rendered)?;
@@ -186,48 +207,5 @@ impl<'c> BatchScorer<'c> {
             }
             Ok(summary)
         })
-    }
-
-    /// Classifies one chunk of records and renders each outcome, in input order.
-    fn score_chunk<R: Send>(
-        &self,
-        chunk: Vec<RecordResult>,
-        render: &(impl Fn(&Outcome) -> R + Sync),
-    ) -> Vec<(Outcome, R)> {
-        // The chunk is one batch: comments get thread and parent context from the other
-        // comments of the chunk (see `crate::context`).
-        let comments: Vec<&crate::comment::Comment<'_>> = chunk
-            .iter()
-            .filter_map(|result| match result {
-                Ok(record) if record.skip.is_none() => Some(&record.comment),
-                _ => None,
-            })
-            .collect();
-        let mut verdicts = self.classifier.classify_refs(&comments).into_iter();
-        drop(comments);
-        let outcomes: Vec<Outcome> = chunk
-            .into_iter()
-            .map(|result| match result {
-                Ok(record) => match record.skip {
-                    Some(skip) => Outcome::Skipped { record, skip },
-                    None => {
-                        // One verdict per unskipped record, in order; the fallback is never
-                        // taken.
-                        let verdict = verdicts
-                            .next()
-                            .unwrap_or_else(|| self.classifier.classify(&record.comment));
-                        Outcome::Verdict { record, verdict }
-                    }
-                },
-                Err(e) => Outcome::Error(e),
-            })
-            .collect();
-        outcomes
-            .into_par_iter()
-            .map(|outcome| {
-                let rendered = render(&outcome);
-                (outcome, rendered)
-            })
-            .collect()
     }
 }
