@@ -579,17 +579,18 @@ impl Classifier {
                 .map(|c| self.text_jll(&c.text))
                 .collect();
         }
+        // Only the comments that have a context in the batch, or are one, need their vector.
+        let plan = context::BatchPlan::new(self.context.kinds(), comments);
+        let needed = plan.needs_vector(comments.len());
         let (vectors, jlls): (Vec<FeatureVector>, Vec<[f64; Label::COUNT]>) = comments
             .par_iter()
-            .map(|c| self.text_features(&c.text))
+            .zip(&needed)
+            .map(|(c, &need)| match need {
+                true => self.text_features(&c.text),
+                false => (FeatureVector::default(), self.text_jll(&c.text)),
+            })
             .unzip();
-        let sims = context::batch_similarities(
-            &self.normalizer,
-            &self.vectorizer,
-            self.context.kinds(),
-            comments,
-            &vectors,
-        );
+        let sims = plan.similarities(&self.normalizer, &self.vectorizer, comments, &vectors);
         jlls.into_iter()
             .zip(sims)
             .map(|(jll, s)| self.add_context(jll, &s))
@@ -914,6 +915,34 @@ mod tests {
     #[test]
     fn classifier_is_send_and_sync() {
         assert_send_sync::<Classifier>();
+    }
+
+    /// The batch path's vectors come from the fused table; context similarities compare them
+    /// bit for bit with thresholds, so they must equal the reference vectors exactly.
+    #[test]
+    fn fused_vectors_have_the_bits_of_the_reference_vectors() {
+        let classifier = Classifier::embedded().expect("embedded model");
+        let texts = [
+            "",
+            "You are an idiot, an idiot, an IDIOT!!! idiot idiot idiot",
+            "The council should fund the new library; the library funding matters.",
+            "buy buy buy cheap pills pills pills pills at pills.com now now",
+            "<p>Great point about the budget.</p> great point, great point.",
+        ];
+        for text in texts.iter().map(|t| t.to_string()).chain([
+            "word ".repeat(70),
+            (0..300).map(|i| format!("term{} the ", i % 40)).collect(),
+        ]) {
+            let (fused, jll) = classifier.text_features(&text);
+            let reference = classifier.features(&text);
+            assert_eq!(fused.indices, reference.indices, "{text:?}");
+            let bits = |v: &FeatureVector| v.values.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&fused), bits(&reference), "{text:?}");
+            assert_eq!(
+                jll.map(f64::to_bits),
+                classifier.text_jll(&text).map(f64::to_bits)
+            );
+        }
     }
 
     #[test]

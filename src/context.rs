@@ -592,96 +592,165 @@ pub(crate) fn batch_similarities<'s>(
     comments: &[&Comment<'s>],
     vectors: &[FeatureVector],
 ) -> Vec<Similarities> {
-    let mut out = vec![[None; 3]; comments.len()];
-    let with_text = |c: &Comment<'_>| c.post.as_deref().is_some_and(has_text);
-    if kinds[ContextKind::Post.index()] {
-        // One vector per distinct post object, in order of first appearance.
-        let mut slot: HashMap<usize, usize> = HashMap::new();
+    BatchPlan::new(kinds, comments).similarities(normalizer, vectorizer, comments, vectors)
+}
+
+/// Which comments of a batch have which contexts in the batch, worked out from their posts and
+/// parents alone, before any vector: a comment that is compared with nothing needs no vector.
+pub(crate) struct BatchPlan<'b, 's> {
+    /// With [`ContextKind::Post`]: the distinct posts with text, in order of first appearance.
+    posts: Vec<&'b Arc<Post<'s>>>,
+    /// With [`ContextKind::Post`]: for each comment, the index of its post in `posts` if that
+    /// post has text. Empty without that kind.
+    post_of: Vec<Option<usize>>,
+    /// With [`ContextKind::Parent`]: `(comment, parent)` for each reply whose parent is another
+    /// comment of the batch.
+    replies: Vec<(usize, usize)>,
+    /// With [`ContextKind::Thread`]: the comments of each post that has several in the batch,
+    /// some without post text, in order of first appearance.
+    threads: Vec<Vec<usize>>,
+}
+
+impl<'b, 's> BatchPlan<'b, 's> {
+    /// The contexts of the kinds in `kinds` that `comments` give each other.
+    pub(crate) fn new(kinds: [bool; 3], comments: &'b [&'b Comment<'s>]) -> Self {
         let mut posts: Vec<&Arc<Post<'s>>> = Vec::new();
-        for c in comments {
-            if let Some(p) = c.post.as_ref().filter(|p| has_text(p)) {
-                slot.entry(Arc::as_ptr(p) as usize).or_insert_with(|| {
-                    posts.push(p);
-                    posts.len() - 1
-                });
-            }
+        let mut post_of = Vec::new();
+        if kinds[ContextKind::Post.index()] {
+            let mut slot: HashMap<usize, usize> = HashMap::new();
+            post_of = comments
+                .iter()
+                .map(|c| {
+                    let p = c.post.as_ref().filter(|p| has_text(p))?;
+                    Some(*slot.entry(Arc::as_ptr(p) as usize).or_insert_with(|| {
+                        posts.push(p);
+                        posts.len() - 1
+                    }))
+                })
+                .collect();
         }
-        let post_vectors: Vec<FeatureVector> = posts
-            .par_iter()
-            .map(|p| post_vector(normalizer, vectorizer, p))
-            .collect();
-        out.par_iter_mut().enumerate().for_each(|(i, s)| {
-            if let Some(p) = comments[i].post.as_ref().filter(|p| has_text(p)) {
-                let pv = &post_vectors[slot[&(Arc::as_ptr(p) as usize)]];
-                if !pv.indices.is_empty() {
-                    s[ContextKind::Post.index()] = Some(cosine(&vectors[i], pv));
+        let mut replies = Vec::new();
+        if kinds[ContextKind::Parent.index()] {
+            let mut by_id: HashMap<&str, usize> = HashMap::new();
+            for (i, c) in comments.iter().enumerate() {
+                by_id.entry(&c.id).or_insert(i);
+            }
+            for (i, c) in comments.iter().enumerate() {
+                if let Some(&p) = c.parent_id.as_deref().and_then(|id| by_id.get(id))
+                    && p != i
+                {
+                    replies.push((i, p));
                 }
             }
-        });
-    }
-    if kinds[ContextKind::Parent.index()] {
-        let mut by_id: HashMap<&str, usize> = HashMap::new();
-        for (i, c) in comments.iter().enumerate() {
-            by_id.entry(&c.id).or_insert(i);
         }
-        for (i, c) in comments.iter().enumerate() {
-            if let Some(&p) = c.parent_id.as_deref().and_then(|id| by_id.get(id))
-                && p != i
-                && !vectors[p].indices.is_empty()
-            {
+        let mut threads = Vec::new();
+        if kinds[ContextKind::Thread.index()] {
+            let with_text = |c: &Comment<'_>| c.post.as_deref().is_some_and(has_text);
+            let mut by_key: HashMap<ThreadKey<'_>, usize> = HashMap::new();
+            let mut members: Vec<Vec<usize>> = Vec::new();
+            for (i, c) in comments.iter().enumerate() {
+                let Some(post) = &c.post else { continue };
+                let key = match &post.id {
+                    Some(id) => ThreadKey::Id(id),
+                    None => ThreadKey::Shared(Arc::as_ptr(post) as usize),
+                };
+                let k = *by_key.entry(key).or_insert_with(|| {
+                    members.push(Vec::new());
+                    members.len() - 1
+                });
+                members[k].push(i);
+            }
+            threads = members
+                .into_iter()
+                .filter(|g| g.len() > 1 && g.iter().any(|&i| !with_text(comments[i])))
+                .collect();
+        }
+        BatchPlan {
+            posts,
+            post_of,
+            replies,
+            threads,
+        }
+    }
+
+    /// Which comments' vectors [`BatchPlan::similarities`] reads, indexed like the comments
+    /// (`n` of them); the others may be passed empty.
+    pub(crate) fn needs_vector(&self, n: usize) -> Vec<bool> {
+        let mut needed = vec![false; n];
+        for (need, post) in needed.iter_mut().zip(&self.post_of) {
+            *need |= post.is_some();
+        }
+        for &(i, p) in &self.replies {
+            needed[i] = true;
+            needed[p] = true;
+        }
+        for &i in self.threads.iter().flatten() {
+            needed[i] = true;
+        }
+        needed
+    }
+
+    /// The similarities of the comments to their contexts; `vectors[i]` is `comments[i]`'s
+    /// vector as the model sees it, at least where [`BatchPlan::needs_vector`] says so.
+    /// Deterministic whatever the number of threads.
+    pub(crate) fn similarities(
+        &self,
+        normalizer: &Normalizer,
+        vectorizer: &Vectorizer,
+        comments: &[&Comment<'s>],
+        vectors: &[FeatureVector],
+    ) -> Vec<Similarities> {
+        let mut out = vec![[None; 3]; comments.len()];
+        if !self.posts.is_empty() {
+            let post_vectors: Vec<FeatureVector> = self
+                .posts
+                .par_iter()
+                .map(|p| post_vector(normalizer, vectorizer, p))
+                .collect();
+            out.par_iter_mut().enumerate().for_each(|(i, s)| {
+                if let Some(pv) = self.post_of[i].map(|k| &post_vectors[k])
+                    && !pv.indices.is_empty()
+                {
+                    s[ContextKind::Post.index()] = Some(cosine(&vectors[i], pv));
+                }
+            });
+        }
+        for &(i, p) in &self.replies {
+            if !vectors[p].indices.is_empty() {
                 out[i][ContextKind::Parent.index()] = Some(cosine(&vectors[i], &vectors[p]));
             }
         }
-    }
-    if kinds[ContextKind::Thread.index()] {
-        let mut threads: HashMap<ThreadKey<'_>, Vec<usize>> = HashMap::new();
-        let mut order: Vec<ThreadKey<'_>> = Vec::new();
-        for (i, c) in comments.iter().enumerate() {
-            let Some(post) = &c.post else { continue };
-            let key = match &post.id {
-                Some(id) => ThreadKey::Id(id),
-                None => ThreadKey::Shared(Arc::as_ptr(post) as usize),
-            };
-            threads
-                .entry(key)
-                .or_insert_with(|| {
-                    order.push(key);
-                    Vec::new()
+        if !self.threads.is_empty() {
+            let with_text = |c: &Comment<'_>| c.post.as_deref().is_some_and(has_text);
+            let results: Vec<Vec<(usize, Option<f64>)>> = self
+                .threads
+                .par_iter()
+                .map(|group| {
+                    let similarities = |profile: &mut DenseProfile| {
+                        profile.clear();
+                        profile.fill(group.iter().map(|&i| &vectors[i]));
+                        let found = group
+                            .iter()
+                            .filter(|&&i| !with_text(comments[i]))
+                            .map(|&i| (i, profile.leave_one_out(&vectors[i])))
+                            .collect();
+                        profile.clear();
+                        found
+                    };
+                    // One profile per thread, kept between batches: its dense array is as long
+                    // as the vocabulary, and zeroing a new one costs more than a small thread.
+                    PROFILE.with(|p| match p.try_borrow_mut() {
+                        Ok(mut profile) => similarities(&mut profile),
+                        Err(_) => similarities(&mut DenseProfile::default()),
+                    })
                 })
-                .push(i);
+                .collect();
+            for (i, s) in results.into_iter().flatten() {
+                out[i][ContextKind::Thread.index()] = s;
+            }
         }
-        let groups: Vec<&Vec<usize>> = order
-            .iter()
-            .filter_map(|k| threads.get(k))
-            .filter(|g| g.len() > 1 && g.iter().any(|&i| !with_text(comments[i])))
-            .collect();
-        let results: Vec<Vec<(usize, Option<f64>)>> = groups
-            .par_iter()
-            .map(|group| {
-                let similarities = |profile: &mut DenseProfile| {
-                    profile.clear();
-                    profile.fill(group.iter().map(|&i| &vectors[i]));
-                    let found = group
-                        .iter()
-                        .filter(|&&i| !with_text(comments[i]))
-                        .map(|&i| (i, profile.leave_one_out(&vectors[i])))
-                        .collect();
-                    profile.clear();
-                    found
-                };
-                // One profile per thread, kept between batches: its dense array is as long as
-                // the vocabulary, and zeroing a new one costs more than a small thread.
-                PROFILE.with(|p| match p.try_borrow_mut() {
-                    Ok(mut profile) => similarities(&mut profile),
-                    Err(_) => similarities(&mut DenseProfile::default()),
-                })
-            })
-            .collect();
-        for (i, s) in results.into_iter().flatten() {
-            out[i][ContextKind::Thread.index()] = s;
-        }
+        out
     }
-    out
 }
 
 #[cfg(test)]

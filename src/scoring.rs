@@ -140,7 +140,12 @@ pub(crate) struct ScoringTable {
     log_total: [f64; K],
     term_weight: TermWeight,
     l2_normalize: bool,
+    /// `1 + ln n` for small counts `n` (from 0), the sublinear term weight, computed once.
+    sublinear: [f64; SUBLINEAR_COUNTS],
 }
+
+/// How many counts [`ScoringTable::sublinear`] holds.
+const SUBLINEAR_COUNTS: usize = 64;
 
 impl ScoringTable {
     /// The table of `vectorizer` and `model`, or `None` if the vocabulary doesn't fit the
@@ -154,6 +159,7 @@ impl ScoringTable {
             log_total: [0.0; K],
             term_weight: vectorizer.config().term_weight,
             l2_normalize: vectorizer.config().l2_normalize,
+            sublinear: std::array::from_fn(|n| 1.0 + (n as f64).ln()),
         };
         table.refresh(vectorizer, model, 0..model.n_features());
         Some(table)
@@ -195,6 +201,18 @@ impl ScoringTable {
 
     /// The joint log-likelihoods of `(column, count)` pairs (see [`Tally::count`]).
     fn score_counted(&self, counted: &[(u32, u32)]) -> [f64; K] {
+        self.score_weighing(counted, |_, _| ())
+    }
+
+    /// [`ScoringTable::score_counted`], also calling `weighed(column, weight)` for each pair
+    /// with the weight the vectorizer gives the term before normalization: its term weight
+    /// times its idf (`Vectorizer::push_weighted_with_idf` computes the same product).
+    #[inline(always)]
+    fn score_weighing(
+        &self,
+        counted: &[(u32, u32)],
+        mut weighed: impl FnMut(u32, f64),
+    ) -> [f64; K] {
         let mut acc = [0.0; K];
         let (mut mass, mut square) = (0.0, 0.0);
         for (k, &(column, count)) in counted.iter().enumerate() {
@@ -205,12 +223,16 @@ impl ScoringTable {
             let tf = match (self.term_weight, count) {
                 (TermWeight::Binary, _) | (_, 1) => 1.0,
                 (TermWeight::Count, n) => f64::from(n),
-                (TermWeight::Sublinear, n) => 1.0 + f64::from(n).ln(),
+                (TermWeight::Sublinear, n) => match self.sublinear.get(n as usize) {
+                    Some(&tf) => tf,
+                    None => 1.0 + f64::from(n).ln(),
+                },
             };
             for (sum, weighted) in acc.iter_mut().zip(&row.weighted) {
                 *sum += tf * weighted;
             }
             let w = tf * row.idf;
+            weighed(column, w);
             mass += w;
             square += w * w;
         }
@@ -340,7 +362,8 @@ impl ScoringTable {
     }
 
     /// The vector of one raw text, equal to `vectorizer.transform(&normalizer.normalize(text))`
-    /// (the same counts, weighed by the same code), found through this table's index; returns
+    /// (the same counts, weighed with the same arithmetic in the same order, so the same bits),
+    /// found through this table's index, with the term weights of the scoring pass; returns
     /// the text's joint log-likelihoods, the same as [`ScoringTable::joint_log_likelihood`]
     /// gives.
     pub(crate) fn transform_and_score(
@@ -352,22 +375,35 @@ impl ScoringTable {
         out: &mut FeatureVector,
     ) -> [f64; K] {
         self.count_columns(vectorizer, normalizer, text, scratch);
-        let tally = &mut scratch.tally;
-        let jll = self.score_counted(&tally.counted);
-        // The vector wants increasing columns; the tally is rebuilt from scratch next time.
-        crate::radix::sort_by_key(&mut tally.counted, &mut tally.sorting, |&(column, _)| {
-            column
+        let Tally {
+            counted,
+            weights,
+            columns,
+            ..
+        } = &mut scratch.tally;
+        if weights.len() < self.rows.len() {
+            weights.resize(self.rows.len(), 0.0);
+        }
+        columns.clear();
+        let jll = self.score_weighing(counted, |column, w| {
+            weights[column as usize] = w;
+            columns.insert(column);
         });
+        // The vector lists its columns in increasing order.
         out.clear();
-        out.indices.reserve(tally.counted.len());
-        out.values.reserve(tally.counted.len());
-        let (rows, weighted_idf) = (&self.rows, vectorizer.config().idf);
-        vectorizer.push_weighted_with_idf(
-            tally.counted.iter().copied(),
-            // The rows hold the vectorizer's idf values (1 without idf), and were just read.
-            |j| weighted_idf.then(|| rows[j as usize].idf),
-            out,
-        );
+        out.indices.reserve(counted.len());
+        out.values.reserve(counted.len());
+        columns.drain(|column| {
+            out.indices.push(column);
+            out.values.push(weights[column as usize]);
+        });
+        // As `Vectorizer::push_weighted_with_idf` normalizes, so the values have the same bits.
+        if self.l2_normalize {
+            let norm = out.values.iter().map(|v| v * v).sum::<f64>().sqrt();
+            if norm > 0.0 {
+                out.values.iter_mut().for_each(|v| *v /= norm);
+            }
+        }
         jll
     }
 }
@@ -685,8 +721,11 @@ struct Tally {
     slots: Vec<u32>,
     /// `(column, count)` in order of first occurrence.
     counted: Vec<(u32, u32)>,
-    /// The second buffer for sorting `counted`.
-    sorting: Vec<(u32, u32)>,
+    /// The weight of each counted column, for a text's vector (indexed by column; only the
+    /// entries of the text's columns are meaningful).
+    weights: Vec<f64>,
+    /// The counted columns, for listing them in increasing order.
+    columns: crate::radix::ColumnSet,
 }
 
 impl Tally {

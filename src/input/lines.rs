@@ -5,11 +5,10 @@ use crate::comment::Comment;
 use std::io::BufRead;
 use std::sync::Arc;
 
-/// One non-blank line and where it starts.
-pub(crate) struct Line {
-    pub number: u64,
-    pub byte: u64,
-    pub bytes: Vec<u8>,
+/// Where one non-blank line starts; its bytes are in [`Lines`]' buffer.
+struct Line {
+    number: u64,
+    byte: u64,
 }
 
 /// Yields the non-blank lines of a stream; a read error ends the stream after one `Err`.
@@ -19,6 +18,10 @@ pub(crate) struct Lines {
     number: u64,
     byte: u64,
     done: bool,
+    /// The last line read, without its line end (reused from line to line).
+    buffer: Vec<u8>,
+    /// Where the line starts in `buffer` (3 after a byte-order mark).
+    start: usize,
 }
 
 impl Lines {
@@ -29,11 +32,13 @@ impl Lines {
             number: 0,
             byte: 0,
             done: false,
+            buffer: Vec::new(),
+            start: 0,
         }
     }
 
     /// The position of a line, for records and errors.
-    pub fn position_of(&self, line: &Line) -> Position {
+    fn position_of(&self, line: &Line) -> Position {
         Position {
             source: self.source.clone(),
             line: Some(line.number),
@@ -55,7 +60,7 @@ impl Lines {
         &mut self,
         parse: impl FnOnce(&[u8], u64) -> Parsed,
     ) -> Option<RecordResult> {
-        let line = match self.next()? {
+        let line = match self.next_line()? {
             Ok(line) => line,
             Err((position, reason)) => {
                 return Some(Err(RecordError {
@@ -66,7 +71,7 @@ impl Lines {
             }
         };
         let position = self.position_of(&line);
-        Some(match parse(&line.bytes, line.number) {
+        Some(match parse(&self.buffer[self.start..], line.number) {
             Ok((comment, export, skip)) => Ok(Record {
                 comment,
                 position,
@@ -85,6 +90,9 @@ impl Lines {
 /// The longest line read, in bytes: a longer line is skipped (without being held in memory)
 /// and reported as an error for its line.
 pub(crate) const MAX_LINE: usize = 64 << 20;
+
+/// The largest line buffer [`Lines`] keeps from one line to the next.
+const KEPT_BUFFER: usize = 1 << 20;
 
 /// Reads one line (up to and including `\n`, or to the end of the input) into `out`, keeping
 /// at most `limit` bytes of it. Returns the line's full length in bytes (0 at the end of the
@@ -160,14 +168,19 @@ pub(crate) fn unusable(bytes: &[u8]) -> Option<String> {
         .then(|| "the line holds only NUL bytes (padding, not a comment)".to_owned())
 }
 
-impl Iterator for Lines {
-    type Item = Result<Line, (Position, String)>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+impl Lines {
+    /// Reads the next non-blank line into `buffer[start..]`, or says why it is unusable.
+    fn next_line(&mut self) -> Option<Result<Line, (Position, String)>> {
         while !self.done {
-            let mut bytes = Vec::new();
+            // A rare long line should not hold its memory for the rest of the input.
+            if self.buffer.capacity() > KEPT_BUFFER {
+                self.buffer = Vec::new();
+            }
+            let bytes = &mut self.buffer;
+            bytes.clear();
+            self.start = 0;
             let start = self.byte;
-            match read_line_capped(&mut self.stream, &mut bytes, MAX_LINE, false) {
+            match read_line_capped(&mut self.stream, bytes, MAX_LINE, false) {
                 Ok((0, _)) => self.done = true,
                 Ok((n, over)) => {
                     self.number += 1;
@@ -189,18 +202,18 @@ impl Iterator for Lines {
                         bytes.pop();
                     }
                     if self.number == 1 && bytes.starts_with(b"\xEF\xBB\xBF") {
-                        bytes.drain(..3);
+                        self.start = 3;
                     }
-                    if let Some(reason) = unusable(&bytes) {
+                    let line = &bytes[self.start..];
+                    if let Some(reason) = unusable(line) {
                         return Some(Err((position, reason)));
                     }
-                    if bytes.iter().all(u8::is_ascii_whitespace) {
+                    if line.iter().all(u8::is_ascii_whitespace) {
                         continue;
                     }
                     return Some(Ok(Line {
                         number: self.number,
                         byte: start,
-                        bytes,
                     }));
                 }
                 Err(e) => {
