@@ -315,13 +315,6 @@ impl ChunkScan {
     }
 }
 
-/// Whether [`ChunkFolder`] holds `chunk` back as a single letter that may belong to a run of
-/// spaced-out letters (`f u c k`).
-#[inline(always)]
-pub(crate) fn joins_letter_run(chunk: &str) -> bool {
-    matches!(chunk.as_bytes(), [b] if b.is_ascii_lowercase())
-}
-
 /// [`fold_evasions`] one chunk at a time: [`ChunkFolder::push`] takes the pieces of normalized
 /// text between single spaces, in order, and hands on pieces of the folded text (joined with
 /// single spaces, they are `fold_evasions` of the joined input). Nothing is copied for a chunk
@@ -356,8 +349,10 @@ impl ChunkFolder {
         f: &mut impl FnMut(&str, bool),
     ) {
         let bytes = chunk.as_bytes();
-        if joins_letter_run(chunk) {
-            self.run.push_str(chunk);
+        if let [b] = bytes
+            && b.is_ascii_lowercase()
+        {
+            self.run.push(char::from(*b));
             return;
         }
         if !self.run.is_empty() {
@@ -375,12 +370,6 @@ impl ChunkFolder {
             None if !chunk.is_empty() => f(chunk, scan.is_letters()),
             None => {}
         }
-    }
-
-    /// Whether single letters are held back, waiting for the run they belong to to end.
-    #[inline(always)]
-    pub(crate) fn holds_letters(&self) -> bool {
-        !self.run.is_empty()
     }
 
     /// Ends the input so far: passes on a pending run of single letters.

@@ -6,11 +6,9 @@
 //! reference path touches a hash-table control group, a bucket, an idf entry and a model row
 //! per term. Here a term costs one probe run in a compact index (8 bytes per slot) and, if
 //! known, one 32-byte row holding `idf · log P(term | class)` and `idf`. A word's own terms
-//! (the word and its prefix term) usually cost less: each scoring thread keeps a
-//! [`WordCache`]. It holds what recently seen runs of ASCII text between spaces gave (`Idiot,`
-//! gives the word `idiot`), so a frequent run skips normalization, tokenization, hashing and
-//! the probes of its word; and the columns of recently seen short words, for the words of the
-//! other runs.
+//! (the word and its prefix term) usually cost less: each scoring thread keeps the columns of
+//! recently seen short words (a [`WordCache`]), so a frequent word skips its two hashes and
+//! its two probes.
 //!
 //! With unit-length vectors the scale is applied once at the end:
 //! `Σ (w_j / ‖w‖) · lf_j = (Σ w_j · lf_j) / ‖w‖`, so no vector is materialized.
@@ -18,11 +16,10 @@
 use crate::features::FeatureVector;
 use crate::label::Label;
 use crate::model::NaiveBayes;
-use crate::normalize::{Normalizer, PieceSink, Scratch as NormalizeScratch};
-use crate::tokenize::Tokenizer;
+use crate::normalize::{Normalizer, Scratch as NormalizeScratch};
 use crate::vectorize::{
-    TermWeight, Vectorizer, VectorizerConfig, is_second_person, ngram_hash, packed_short_word,
-    target_hash, target_word_hash, word_term_hashes,
+    TermWeight, Vectorizer, is_second_person, ngram_hash, packed_short_word, target_hash,
+    target_word_hash, word_term_hashes,
 };
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -254,8 +251,8 @@ impl ScoringTable {
     /// The terms are those of `vectorizer`'s generator, in its order: the words, then the
     /// n-grams of two or more words, then the prefix terms, then the targeted pairs. A word's
     /// own columns (itself and its prefix term) come from `scratch.cache`, the [`WordCache`] of
-    /// recent runs and short words, when it has them; the other terms are looked up in the
-    /// index, with the loads of later ones started early.
+    /// recent short words, when it has them; the other terms are looked up in the index, with
+    /// the loads of later ones started early.
     fn count_columns(
         &self,
         vectorizer: &Vectorizer,
@@ -278,18 +275,32 @@ impl ScoringTable {
         words.clear();
         missed.clear();
         targets.clear();
-        cache.pending_runs.clear();
-        let mut sink = WordSink {
-            index: &self.index,
-            config,
-            cache,
-            words,
-            missed,
-            targets,
-            asked: None,
-            open: None,
-        };
-        normalizer.for_each_piece_into(text, normalize, &mut sink);
+        vectorizer.for_each_word_of_text(normalizer, text, normalize, |w| {
+            if config.target_window > 0 && is_second_person(w) {
+                targets.push(words.len());
+            }
+            match cache.find(w) {
+                Ok(columns) => words.push(columns),
+                Err(slot) => {
+                    // Looked up below, once the loads started here have had time to arrive.
+                    let (hash, prefix) = word_term_hashes(config, w);
+                    self.index.prefetch(hash);
+                    if let Some(p) = prefix {
+                        self.index.prefetch(p);
+                    }
+                    missed.push(MissedWord {
+                        at: words.len(),
+                        prefix,
+                        slot,
+                    });
+                    words.push(WordColumns {
+                        hash,
+                        word: 0,
+                        prefix: 0,
+                    });
+                }
+            }
+        });
         let column = |h| self.index.get(h).map_or(0, |j| j + 1);
         for m in missed.iter() {
             let found = &mut words[m.at];
@@ -297,7 +308,6 @@ impl ScoringTable {
             found.prefix = m.prefix.map_or(0, column);
             cache.store(m.slot, *found);
         }
-        cache.store_pending_runs(words);
         columns.clear();
         let (lo, hi) = config.ngram_range;
         let mut push = |j: u32| {
@@ -344,7 +354,7 @@ impl ScoringTable {
             }
             self.push_found(grams, &mut push);
         }
-        tally.count(columns, self.rows.len());
+        tally.count(columns);
     }
 
     /// Calls `push` with the column of every hash of `hashes` that the index knows, in order,
@@ -408,112 +418,6 @@ impl ScoringTable {
     }
 }
 
-/// Collects the words of a text for [`ScoringTable::count_columns`] as the normalizer passes
-/// them on: each word's [`WordColumns`], from the cache when it has them, else to be looked up
-/// once the text is read. It remembers, in the cache, what short runs of ASCII text between
-/// whitespace give (one word or none), so that a run seen before skips normalization,
-/// tokenization and the word lookups.
-struct WordSink<'a> {
-    index: &'a TermIndex,
-    config: &'a VectorizerConfig,
-    cache: &'a mut WordCache,
-    words: &'a mut Vec<WordColumns>,
-    missed: &'a mut Vec<MissedWord>,
-    targets: &'a mut Vec<usize>,
-    /// Where the run last recalled in vain would be kept.
-    asked: Option<RunSlot>,
-    /// The run whose pieces are arriving: where it would be kept, and the number of words and
-    /// of second-person words before it.
-    open: Option<(RunSlot, usize, usize)>,
-}
-
-impl WordSink<'_> {
-    #[inline(always)]
-    fn word(&mut self, w: &str) {
-        if self.config.target_window > 0 && is_second_person(w) {
-            self.targets.push(self.words.len());
-        }
-        match self.cache.find(w) {
-            Ok(columns) => self.words.push(columns),
-            Err(slot) => {
-                // Looked up once the text is read, when the loads started here have arrived.
-                let (hash, prefix) = word_term_hashes(self.config, w);
-                self.index.prefetch(hash);
-                if let Some(p) = prefix {
-                    self.index.prefetch(p);
-                }
-                self.missed.push(MissedWord {
-                    at: self.words.len(),
-                    prefix,
-                    slot,
-                });
-                self.words.push(WordColumns {
-                    hash,
-                    word: 0,
-                    prefix: 0,
-                });
-            }
-        }
-    }
-}
-
-impl PieceSink for WordSink<'_> {
-    type Recalled = CachedRun;
-    const RECALLS: bool = true;
-
-    #[inline(always)]
-    fn recall(&mut self, run: &[u8]) -> Option<CachedRun> {
-        match self.cache.find_run(run) {
-            Ok(found) => Some(found),
-            Err(slot) => {
-                self.asked = slot;
-                None
-            }
-        }
-    }
-
-    #[inline(always)]
-    fn take(&mut self, run: CachedRun) {
-        if run.words == 1 {
-            if run.target {
-                self.targets.push(self.words.len());
-            }
-            self.words.push(run.columns);
-        }
-    }
-
-    #[inline(always)]
-    fn piece(&mut self, piece: &str, is_word: bool) {
-        if is_word {
-            self.word(piece);
-        } else {
-            Tokenizer.tokenize(piece).for_each(|w| self.word(w));
-        }
-    }
-
-    #[inline]
-    fn run_begins(&mut self) {
-        self.open = self
-            .asked
-            .take()
-            .map(|slot| (slot, self.words.len(), self.targets.len()));
-    }
-
-    #[inline]
-    fn run_ends(&mut self, alone: bool) {
-        if let Some((slot, words_before, targets_before)) = self.open.take()
-            && alone
-            && self.words.len() - words_before <= 1
-        {
-            self.cache.pending_runs.push(PendingRun {
-                slot,
-                at: (self.words.len() > words_before).then_some(words_before),
-                target: self.targets.len() > targets_before,
-            });
-        }
-    }
-}
-
 /// Reusable buffers for [`ScoringTable::joint_log_likelihood`].
 #[derive(Debug, Default)]
 pub(crate) struct ScoringScratch {
@@ -546,67 +450,13 @@ const WORD_CACHE_SIZE: usize = 8192;
 
 /// The [`WordColumns`] of recently seen words of up to 8 bytes, for one index: a direct-mapped
 /// table keyed by the word's bytes and length. Frequent words come back in every text, and
-/// each time they are found here they skip hashing and both index lookups. A second table does
-/// the same for whole runs of text between whitespace (see [`WordSink`]). Both take about
-/// 1.5 MiB per scoring thread.
+/// each time they are found here they skip hashing and both index lookups.
 #[derive(Debug, Default)]
 struct WordCache {
     /// The [`TermIndex::id`] whose columns the entries hold (0: none yet).
     owner: u64,
     /// Empty until first used; an entry of length 0 is free.
     entries: Vec<CachedWord>,
-    /// What runs of text between whitespace, of 2 to 16 ASCII bytes, lower-cased, give:
-    /// keyed by their bytes and length. Empty until first used; an entry of length 0 is free.
-    runs: Vec<CachedRun>,
-    /// The runs of the text being read that may be kept once its words' columns are known.
-    pending_runs: Vec<PendingRun>,
-}
-
-/// Number of entries of a [`WordCache`]'s table of runs (a power of two).
-const RUN_CACHE_SIZE: usize = 32768;
-
-/// What a run of text between whitespace gives on its own: no word, or one word with its
-/// columns (and whether it is a second-person word, for targeted pairs).
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct CachedRun {
-    key: [u64; 2],
-    len: u8,
-    words: u8,
-    target: bool,
-    columns: WordColumns,
-}
-
-/// Where a run goes in the table of runs, and its key.
-#[derive(Debug, Clone, Copy)]
-struct RunSlot {
-    index: usize,
-    key: [u64; 2],
-    len: u8,
-}
-
-/// A run read in full while scoring a text, to be kept once its word's columns are known: its
-/// slot, the position of its word (`None`: it gave none), and whether that word is a
-/// second-person word.
-#[derive(Debug, Clone, Copy)]
-struct PendingRun {
-    slot: RunSlot,
-    at: Option<usize>,
-    target: bool,
-}
-
-/// The bytes of a run of up to 16 bytes, zero-padded into two words; `None` for a longer run.
-#[inline(always)]
-fn run_key(run: &[u8]) -> Option<[u64; 2]> {
-    let (first, second) = match run.len() {
-        0..=8 => (packed_short_word(run)?, 0),
-        9..=16 => {
-            let (head, tail) = run.split_at(8);
-            let head: [u8; 8] = head.try_into().ok()?;
-            (u64::from_le_bytes(head), packed_short_word(tail)?)
-        }
-        _ => return None,
-    };
-    Some([first, second])
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -624,47 +474,7 @@ impl WordCache {
         if self.owner != owner || self.entries.is_empty() {
             self.entries.clear();
             self.entries.resize(WORD_CACHE_SIZE, CachedWord::default());
-            self.runs.clear();
-            self.runs.resize(RUN_CACHE_SIZE, CachedRun::default());
             self.owner = owner;
-        }
-    }
-
-    /// What the run `run` (lower-cased ASCII, no whitespace) gives, if the cache has it; else where to
-    /// keep it (`None` for a run too long to keep).
-    #[inline(always)]
-    fn find_run(&self, run: &[u8]) -> Result<CachedRun, Option<RunSlot>> {
-        let Some(key) = run_key(run) else {
-            return Err(None);
-        };
-        let len = run.len() as u8;
-        let index = ((key[0] ^ key[1].rotate_left(29) ^ u64::from(len))
-            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
-            >> (64 - RUN_CACHE_SIZE.trailing_zeros())) as usize;
-        match self.runs.get(index) {
-            Some(entry) if entry.key == key && entry.len == len => Ok(*entry),
-            _ => Err(Some(RunSlot { index, key, len })),
-        }
-    }
-
-    /// Keeps the runs pending since the text began, now that `words` holds their columns.
-    #[inline]
-    fn store_pending_runs(&mut self, words: &[WordColumns]) {
-        for pending in self.pending_runs.drain(..) {
-            let RunSlot { index, key, len } = pending.slot;
-            let (n, columns) = match pending.at.and_then(|at| words.get(at)) {
-                Some(&columns) => (1, columns),
-                None => (0, WordColumns::default()),
-            };
-            if let Some(entry) = self.runs.get_mut(index) {
-                *entry = CachedRun {
-                    key,
-                    len,
-                    words: n,
-                    target: pending.target,
-                    columns,
-                };
-            }
         }
     }
 
@@ -712,15 +522,19 @@ struct MissedWord {
     slot: Option<CacheSlot>,
 }
 
-/// Counts repeated columns with a sparse set: for each column, the place in `counted` where it
-/// was last put, believed only if that entry holds the column. Nothing is ever cleared, and a
-/// column costs one look at its slot, with no hashing.
+/// Counts repeated columns with a small open-addressing table that is reused between calls
+/// and cleared slot by slot, so a call costs in proportion to its own terms. (A sparse set
+/// indexed by column, with no hashing and no clearing, ran 9 fewer instructions per column but
+/// slower on this machine: its table is 4 bytes per model column, and a text's columns land
+/// all over it.)
 #[derive(Debug, Default)]
 struct Tally {
-    /// Per column, an index into `counted`, stale unless `counted` there holds the column.
+    /// `0` or `1 +` an index into `counted`.
     slots: Vec<u32>,
     /// `(column, count)` in order of first occurrence.
     counted: Vec<(u32, u32)>,
+    /// The slot each entry of `counted` took, for clearing.
+    taken: Vec<usize>,
     /// The weight of each counted column, for a text's vector (indexed by column; only the
     /// entries of the text's columns are meaningful).
     weights: Vec<f64>,
@@ -729,24 +543,35 @@ struct Tally {
 }
 
 impl Tally {
-    /// The distinct `columns` with their counts, in order of first occurrence; `n_columns` is
-    /// one more than the largest column expected (larger ones grow the table).
-    fn count(&mut self, columns: &[u32], n_columns: usize) {
-        self.counted.clear();
-        if self.slots.len() < n_columns {
-            self.slots.resize(n_columns, 0);
+    /// The distinct `columns` with their counts, in order of first occurrence.
+    fn count(&mut self, columns: &[u32]) {
+        for &slot in &self.taken {
+            self.slots[slot] = 0;
         }
+        self.counted.clear();
+        self.taken.clear();
+        let need = (columns.len() * 2).next_power_of_two().max(64);
+        if self.slots.len() < need {
+            self.slots = vec![0; need];
+        }
+        let bits = self.slots.len().trailing_zeros();
+        let mask = self.slots.len() - 1;
         for &column in columns {
-            let at = column as usize;
-            if at >= self.slots.len() {
-                self.slots.resize(at + 1, 0);
-            }
-            let slot = &mut self.slots[at];
-            match self.counted.get_mut(*slot as usize) {
-                Some(entry) if entry.0 == column => entry.1 += 1,
-                _ => {
-                    *slot = self.counted.len() as u32;
-                    self.counted.push((column, 1));
+            let mut i =
+                (u64::from(column).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - bits)) as usize;
+            loop {
+                match self.slots[i] {
+                    0 => {
+                        self.counted.push((column, 1));
+                        self.slots[i] = self.counted.len() as u32;
+                        self.taken.push(i);
+                        break;
+                    }
+                    k if self.counted[k as usize - 1].0 == column => {
+                        self.counted[k as usize - 1].1 += 1;
+                        break;
+                    }
+                    _ => i = (i + 1) & mask,
                 }
             }
         }
@@ -760,17 +585,14 @@ mod tests {
     #[test]
     fn tally_counts_in_first_seen_order_and_resets() {
         let mut tally = Tally::default();
-        tally.count(&[5, 3, 5, 9, 3, 5], 10);
+        tally.count(&[5, 3, 5, 9, 3, 5]);
         assert_eq!(tally.counted, [(5, 3), (3, 2), (9, 1)]);
-        tally.count(&[9], 10);
+        tally.count(&[9]);
         assert_eq!(tally.counted, [(9, 1)]);
-        tally.count(&[], 10);
+        tally.count(&[]);
         assert_eq!(tally.counted, []);
-        // Stale slots from the calls before are never believed; larger columns grow the table.
-        tally.count(&[3, 12, 5, 3, 0, 12], 10);
-        assert_eq!(tally.counted, [(3, 2), (12, 2), (5, 1), (0, 1)]);
         let many: Vec<u32> = (0..1000).chain(0..1000).collect();
-        tally.count(&many, 1000);
+        tally.count(&many);
         let counted = &tally.counted;
         assert_eq!(counted.len(), 1000);
         assert!(
@@ -821,58 +643,6 @@ mod tests {
             computed,
             ["ab", "ab\0", "abcdefgh", "abcdefghi", "abcdefghi"]
         );
-    }
-
-    #[test]
-    fn run_keys_tell_runs_of_up_to_16_bytes_apart() {
-        let runs: Vec<&[u8]> = vec![
-            b"ab",
-            b"ab\0",
-            b"abcdefgh",
-            b"abcdefgh\0",
-            b"abcdefghi",
-            b"abcdefghijklmnop",
-            b"abcdefghijklmnoq",
-        ];
-        let mut cache = WordCache::default();
-        cache.claim(3);
-        let keys: Vec<_> = runs
-            .iter()
-            .map(|r| cache.find_run(r).err().flatten())
-            .collect();
-        for (i, key) in keys.iter().enumerate() {
-            let slot = key.expect("an empty cache has a slot for every short run");
-            assert_eq!(usize::from(slot.len), runs[i].len());
-            for (j, other) in keys.iter().enumerate().skip(i + 1) {
-                let other = other.expect("slot");
-                assert!(
-                    (slot.key, slot.len) != (other.key, other.len),
-                    "{:?} and {:?}",
-                    runs[i],
-                    runs[j]
-                );
-            }
-        }
-        assert!(matches!(cache.find_run(b"abcdefghijklmnopq"), Err(None)));
-        // Kept, then found, with the word it gave.
-        let slot = keys[4].expect("slot");
-        let columns = WordColumns {
-            hash: 9,
-            word: 4,
-            prefix: 0,
-        };
-        cache.pending_runs.push(PendingRun {
-            slot,
-            at: Some(0),
-            target: true,
-        });
-        cache.store_pending_runs(&[columns]);
-        let found = cache.find_run(b"abcdefghi").expect("kept");
-        assert_eq!(
-            (found.words, found.target, found.columns),
-            (1, true, columns)
-        );
-        assert!(cache.find_run(b"abcdefghj").is_err());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Stage 3: words to sparse feature vectors over a fixed vocabulary.
 
 use crate::features::FeatureVector;
+use crate::normalize::{Normalizer, Scratch as NormalizeScratch};
 use crate::tokenize::Tokenizer;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -535,6 +536,26 @@ impl Vectorizer {
             .chunk_by(|a, b| a == b)
             .map(|run| (run[0], run.len() as u32));
         self.push_weighted(counted, out);
+    }
+
+    /// Calls `word` with each word of raw `text` as `normalizer` normalizes it: the words
+    /// [`Tokenizer`] finds in the normalized text, in order, read from the normalizer's pieces
+    /// without building the normalized string (the fast path in `scoring.rs` makes the terms
+    /// of each with [`word_term_hashes`] and [`ngram_hash`]).
+    pub(crate) fn for_each_word_of_text(
+        &self,
+        normalizer: &Normalizer,
+        text: &str,
+        normalize_scratch: &mut NormalizeScratch,
+        mut word: impl FnMut(&str),
+    ) {
+        normalizer.for_each_piece_of(text, normalize_scratch, |piece, is_word| {
+            if is_word {
+                word(piece);
+            } else {
+                Tokenizer.tokenize(piece).for_each(&mut word);
+            }
+        });
     }
 
     /// Calls `f(column, words, is_prefix)` for every occurrence of a vocabulary term in
