@@ -1251,7 +1251,7 @@ struct ScoreArgs<'a> {
 }
 
 /// One output record: a verdict, a skipped comment or an error, flattened.
-#[derive(Serialize)]
+#[derive(Serialize, Default, Clone)]
 struct OutputRecord<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     id: Option<&'a str>,
@@ -1275,17 +1275,7 @@ struct OutputRecord<'a> {
 
 impl<'a> OutputRecord<'a> {
     fn new(outcome: &'a Outcome) -> Self {
-        let empty = OutputRecord {
-            id: None,
-            label: None,
-            probabilities: None,
-            skipped: None,
-            post_id: None,
-            parent_id: None,
-            export: None,
-            error: None,
-            position: None,
-        };
+        let empty = OutputRecord::default();
         let with_record = |record: &'a comment_sieve::input::Record| OutputRecord {
             id: Some(&record.comment.id),
             post_id: record.comment.post_id(),
@@ -1665,17 +1655,7 @@ mod tests {
     /// The hand-written JSON of output records is serde_json's, byte for byte.
     #[test]
     fn output_records_are_written_as_serde_writes_them() {
-        let empty = OutputRecord {
-            id: None,
-            label: None,
-            probabilities: None,
-            skipped: None,
-            post_id: None,
-            parent_id: None,
-            export: None,
-            error: None,
-            position: None,
-        };
+        let empty = OutputRecord::default();
         let export = ExportFields {
             subreddit: Some("r/x".into()),
             ..ExportFields::default()
@@ -1739,10 +1719,7 @@ mod tests {
 
     impl<'a> OutputRecord<'a> {
         fn clone_with(&self, change: impl FnOnce(&mut OutputRecord<'a>)) -> Self {
-            let mut copy = OutputRecord {
-                error: self.error.clone(),
-                ..*self
-            };
+            let mut copy = self.clone();
             change(&mut copy);
             copy
         }

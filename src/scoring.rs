@@ -203,7 +203,7 @@ impl ScoringTable {
 
     /// [`ScoringTable::score_counted`], also calling `weighed(column, weight)` for each pair
     /// with the weight the vectorizer gives the term before normalization: its term weight
-    /// times its idf (`Vectorizer::push_weighted_with_idf` computes the same product).
+    /// times its idf (`Vectorizer::push_weighted` computes the same product).
     #[inline(always)]
     fn score_weighing(
         &self,
@@ -407,12 +407,8 @@ impl ScoringTable {
             out.indices.push(column);
             out.values.push(weights[column as usize]);
         });
-        // As `Vectorizer::push_weighted_with_idf` normalizes, so the values have the same bits.
         if self.l2_normalize {
-            let norm = out.values.iter().map(|v| v * v).sum::<f64>().sqrt();
-            if norm > 0.0 {
-                out.values.iter_mut().for_each(|v| *v /= norm);
-            }
+            crate::vectorize::scale_to_unit_length(&mut out.values);
         }
         jll
     }

@@ -586,18 +586,6 @@ impl Vectorizer {
         counted: impl Iterator<Item = (u32, u32)>,
         out: &mut FeatureVector,
     ) {
-        self.push_weighted_with_idf(counted, |j| self.idf.get(j as usize).copied(), out);
-    }
-
-    /// [`Vectorizer::push_weighted`] with the idf of column `j` given by `idf(j)` (`None`
-    /// without idf weighting), for callers that hold the idf values closer at hand.
-    #[inline]
-    pub(crate) fn push_weighted_with_idf(
-        &self,
-        counted: impl Iterator<Item = (u32, u32)>,
-        idf: impl Fn(u32) -> Option<f64>,
-        out: &mut FeatureVector,
-    ) {
         for (j, count) in counted {
             let tf = f64::from(count);
             let mut w = match self.config.term_weight {
@@ -607,18 +595,24 @@ impl Vectorizer {
                 TermWeight::Sublinear if count == 1 => 1.0,
                 TermWeight::Sublinear => 1.0 + tf.ln(),
             };
-            if let Some(idf) = idf(j) {
+            if let Some(idf) = self.idf.get(j as usize) {
                 w *= idf;
             }
             out.indices.push(j);
             out.values.push(w);
         }
         if self.config.l2_normalize {
-            let norm = out.values.iter().map(|v| v * v).sum::<f64>().sqrt();
-            if norm > 0.0 {
-                out.values.iter_mut().for_each(|v| *v /= norm);
-            }
+            scale_to_unit_length(&mut out.values);
         }
+    }
+}
+
+/// Divides `values` by their Euclidean norm (nothing if it is 0). The scoring path's vectors
+/// use it too, so that their values have the bits of [`Vectorizer::transform`]'s.
+pub(crate) fn scale_to_unit_length(values: &mut [f64]) {
+    let norm = values.iter().map(|v| v * v).sum::<f64>().sqrt();
+    if norm > 0.0 {
+        values.iter_mut().for_each(|v| *v /= norm);
     }
 }
 
