@@ -6,7 +6,7 @@
 //! `off_topic`.
 
 use crate::comment::Comment;
-use crate::input::{self, ExportField, FieldMap, InputError, InputOptions, RecordError};
+use crate::input::{self, ExportField, InputError, InputOptions, RecordError};
 use crate::label::Label;
 use std::path::Path;
 
@@ -44,14 +44,16 @@ pub struct RowError {
 /// assert!(parse_row(r#"{"id": "x"}"#, 2).unwrap_err().to_string().contains("line 2"));
 /// ```
 pub fn parse_row(line: &str, line_no: u64) -> Result<Row, RowError> {
-    let (comment, export) =
-        input::parse_jsonl_object(line.as_bytes(), &FieldMap::default(), line_no).map_err(
-            |(id, reason)| RowError {
-                line: line_no,
-                id,
-                reason,
-            },
-        )?;
+    let (comment, export) = input::parse_jsonl_object(
+        line.as_bytes(),
+        input::JsonlFields::default_fields(),
+        line_no,
+    )
+    .map_err(|(id, reason)| RowError {
+        line: line_no,
+        id,
+        reason,
+    })?;
     Ok(Row {
         comment,
         label: export.label,

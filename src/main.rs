@@ -273,7 +273,10 @@ struct FieldArgs {
     /// JSONL field / CSV column holding the comment id.
     #[arg(long, default_value = "id", value_name = "NAME")]
     id_field: String,
-    /// JSONL field / CSV column holding the comment text.
+    /// JSONL field / CSV column holding the comment text. Left at the default, an input
+    /// without `text` is read from the first of `body`, `comment_text`, `comment_content`,
+    /// `comment_body`, `comment`, `content`, `message`, `raw_message` it has (the other
+    /// fields have such aliases too: see the README).
     #[arg(long, default_value = "text", value_name = "NAME")]
     text_field: String,
     /// JSONL field / CSV column holding the post id.
@@ -346,7 +349,10 @@ struct LabelArgs {
     /// JSONL field / CSV column holding the label.
     #[arg(long, default_value = "label", value_name = "NAME")]
     label_field: String,
-    /// JSONL field / CSV column holding the comment text.
+    /// JSONL field / CSV column holding the comment text. Left at the default, an input
+    /// without `text` is read from the first of `body`, `comment_text`, `comment_content`,
+    /// `comment_body`, `comment`, `content`, `message`, `raw_message` it has (the other
+    /// fields have such aliases too: see the README).
     #[arg(long, default_value = "text", value_name = "NAME")]
     text_field: String,
     /// Take labels from this export field, through --label-map.

@@ -599,8 +599,11 @@ fn parse_row_reads_every_field() {
 
     for (line, needle) in [
         ("not json", "invalid JSON"),
-        (r#"{"id": "x"}"#, "`text` is missing"),
-        (r#"{"text": null}"#, "`text` is missing"),
+        (r#"{"id": "x"}"#, "no text field (looked for `text`, `body`"),
+        (
+            r#"{"text": null}"#,
+            "no text field (looked for `text`, `body`",
+        ),
         (r#"{"text": 1}"#, "`text` must be a string"),
         (r#"{"text": "x", "label": "spam"}"#, "unknown label"),
         (r#"{"text": "x", "post_id": {"a": 1}}"#, "post_id"),

@@ -98,7 +98,7 @@ fn reddit_fixture_gives_the_exact_records() {
 }
 
 #[test]
-fn csv_fixture_gives_the_exact_records_with_a_mapped_id_column() {
+fn csv_fixture_gives_the_exact_records_with_a_mapped_or_aliased_id_column() {
     let out = run(
         &["score", "fixtures/comments.csv", "--id-field", "comment_id"],
         None,
@@ -117,8 +117,14 @@ fn csv_fixture_gives_the_exact_records_with_a_mapped_id_column() {
         row("c-206", "substantive", "post-8", "c-205"),
     ];
     assert_eq!(summary(&out), expected);
-    // Without the mapping the ids fall back to line numbers (row 5 spans two lines).
+    // Without the mapping `comment_id` is found anyway: it is an alias of the default `id`.
     let out = run(&["score", "fixtures/comments.csv"], None);
+    assert_eq!(summary(&out), expected);
+    // With no id column the ids fall back to line numbers (row 5 spans two lines).
+    let out = run(
+        &["score", "fixtures/comments.csv", "--id-field", "uid"],
+        None,
+    );
     let ids: Vec<String> = summary(&out).into_iter().map(|r| r.0).collect();
     assert_eq!(
         ids,

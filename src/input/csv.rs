@@ -26,6 +26,8 @@ use std::sync::Arc;
 
 /// Column positions of the mapped fields.
 struct Columns {
+    /// The error when no text column is there, naming what was looked for.
+    text_names: String,
     id: Option<usize>,
     text: Option<usize>,
     post_id: Option<usize>,
@@ -344,16 +346,62 @@ pub(crate) fn read(
                 .position(|h| h.trim_ascii().eq_ignore_ascii_case(name))
         })
     };
+    // Each field's column: the first of its names (see `FieldMap::candidates`) in the header.
+    // `names` becomes the header's own spelling of each name found, for error messages.
+    let candidates = names.candidates();
+    let mut found: [Option<usize>; 10] = [None; 10];
+    for (slot, names) in found.iter_mut().zip(&candidates) {
+        *slot = names.iter().find_map(|name| find(name));
+    }
+    let [
+        id,
+        text,
+        post_id,
+        post_title,
+        post_body,
+        parent_id,
+        author,
+        label,
+        split,
+        _,
+    ] = found;
     let columns = Columns {
-        id: find(&names.id),
-        text: find(&names.text),
-        post_id: find(&names.post_id),
-        post_title: find(&names.post_title),
-        post_body: find(&names.post_body),
-        parent_id: find(&names.parent_id),
-        author: find(&names.author),
-        label: find(&names.label),
-        split: find(&names.split),
+        text_names: match candidates[1].as_slice() {
+            [name] => format!("no column named `{name}` in the header"),
+            names => format!(
+                "no text column in the header (looked for {})",
+                names
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        },
+        id,
+        text,
+        post_id,
+        post_title,
+        post_body,
+        parent_id,
+        author,
+        label,
+        split,
+    };
+    let spelled = |column: Option<usize>, configured: &String| match column {
+        Some(c) => String::from_utf8_lossy(header[c].trim_ascii()).into_owned(),
+        None => configured.clone(),
+    };
+    let names = FieldMap {
+        id: spelled(id, &names.id),
+        text: spelled(text, &names.text),
+        post_id: spelled(post_id, &names.post_id),
+        post_title: spelled(post_title, &names.post_title),
+        post_body: spelled(post_body, &names.post_body),
+        parent_id: spelled(parent_id, &names.parent_id),
+        author: spelled(author, &names.author),
+        label: spelled(label, &names.label),
+        split: spelled(split, &names.split),
+        source: names.source,
     };
     let header_names: Vec<String> = header
         .iter()
@@ -422,8 +470,8 @@ fn parse_row(
     let err = |reason: String| (id.clone(), reason);
     if columns.text.is_none() {
         return Err(err(format!(
-            "no column named `{}` in the header (columns: {})",
-            names.text,
+            "{} (columns: {})",
+            columns.text_names,
             header.join(", ")
         )));
     }
@@ -500,10 +548,16 @@ mod tests {
 
     #[test]
     fn bad_rows_become_errors_with_positions() {
-        let r = records("id,comment\n1,a\n2,b\n");
+        // (`comment` would be taken as the text column: see the test of aliases below.)
+        let r = records("id,note\n1,a\n2,b\n");
         assert_eq!(r.len(), 2);
         let e = r[1].as_ref().unwrap_err();
-        assert!(e.reason.contains("no column named `text`"), "{e}");
+        assert!(
+            e.reason
+                .starts_with("no text column in the header (looked for `text`, `body`, "),
+            "{e}"
+        );
+        assert!(e.reason.ends_with("(columns: id, note)"), "{e}");
         assert_eq!(e.id.as_deref(), Some("2"));
         let mut bad = b"id,text\n1,ok\n2,bad \xff byte\n".to_vec();
         bad.extend_from_slice(b"3,fine\n");
@@ -513,5 +567,41 @@ mod tests {
         assert!(r[1].as_ref().unwrap_err().reason.contains("invalid UTF-8"));
         assert!(r[2].is_ok());
         assert!(records("").is_empty());
+    }
+
+    #[test]
+    fn default_fields_answer_to_the_names_other_exports_use() {
+        // Reddit's own data export (comments.csv): the text is `body`, the post is `link`.
+        let r = records(
+            "id,permalink,date,ip,subreddit,gildings,link,parent,body,media\n\
+             k1,/r/x/comments/p1/t/k1/,2023-01-02 10:00:00 UTC,,x,0,https://www.reddit.com/r/x/comments/p1/t/,,Nice write-up,\n",
+        );
+        let c = &r[0].as_ref().unwrap().comment;
+        assert_eq!((c.id.as_ref(), c.text.as_ref()), ("k1", "Nice write-up"));
+        assert_eq!(
+            c.post_id(),
+            Some("https://www.reddit.com/r/x/comments/p1/t/")
+        );
+        // The UCI YouTube spam set: upper-case names; `CONTENT` is the text.
+        let r =
+            records("COMMENT_ID,AUTHOR,DATE,CONTENT,CLASS\nz1,Ann,2015-05-28,Check my channel,1\n");
+        let c = &r[0].as_ref().unwrap().comment;
+        assert_eq!((c.id.as_ref(), c.text.as_ref()), ("z1", "Check my channel"));
+        assert_eq!(c.author.as_deref(), Some("Ann"));
+        // The default name wins over an alias, whatever the column order.
+        let r = records("body,text,id\nnot this,this,1\n");
+        assert_eq!(r[0].as_ref().unwrap().comment.text, "this");
+        // A name given explicitly is the only one tried.
+        let fields = FieldMap {
+            text: "txt".into(),
+            ..FieldMap::default()
+        };
+        let stream: ByteStream = Box::new(std::io::Cursor::new(b"id,body\n1,a\n".to_vec()));
+        let r: Vec<_> = read(stream, "t.csv".into(), fields).collect();
+        let e = r[0].as_ref().unwrap_err();
+        assert_eq!(
+            e.reason,
+            "no column named `txt` in the header (columns: id, body)"
+        );
     }
 }

@@ -18,15 +18,50 @@ use std::sync::Arc;
 /// Reads JSONL records; see [`FieldMap`] for the field names.
 pub(crate) struct JsonlReader {
     lines: Lines,
-    fields: FieldMap,
+    fields: JsonlFields,
 }
 
 impl JsonlReader {
     pub fn new(stream: ByteStream, source: Arc<str>, fields: FieldMap) -> Self {
         JsonlReader {
             lines: Lines::new(stream, source),
-            fields,
+            fields: JsonlFields::new(fields),
         }
+    }
+}
+
+/// The keys a JSONL object is read by: every name of every field (see
+/// [`FieldMap::candidates`]), worked out once per input.
+pub(crate) struct JsonlFields {
+    /// The configured names, in the order of `FieldMap::candidates`, then the aliases: the
+    /// keys of most inputs are found among the first ten.
+    keys: Vec<String>,
+    /// Where each field's aliases are in `keys` (its configured name is `keys[field]`).
+    aliases: [std::ops::Range<usize>; 10],
+}
+
+impl JsonlFields {
+    pub(crate) fn new(map: FieldMap) -> Self {
+        let candidates = map.candidates();
+        let mut keys: Vec<String> = candidates.iter().map(|names| names[0].into()).collect();
+        let aliases = candidates.map(|names| {
+            let start = keys.len();
+            keys.extend(names[1..].iter().map(|n| n.to_string()));
+            start..keys.len()
+        });
+        JsonlFields { keys, aliases }
+    }
+
+    /// The names of field `field`, the configured one first.
+    fn names(&self, field: usize) -> impl Iterator<Item = usize> + '_ {
+        std::iter::once(field).chain(self.aliases[field].clone())
+    }
+
+    /// The default field names.
+    pub(crate) fn default_fields() -> &'static JsonlFields {
+        static DEFAULT: std::sync::LazyLock<JsonlFields> =
+            std::sync::LazyLock::new(|| JsonlFields::new(FieldMap::default()));
+        &DEFAULT
     }
 }
 
@@ -77,9 +112,9 @@ impl<'de> de::Deserialize<'de> for Scalar {
 
 /// Picks the values of the named fields out of one JSON object, in the order of `names`,
 /// skipping every other field without building it.
-pub(crate) struct FieldPicker<'n>(pub &'n [&'n str]);
+pub(crate) struct FieldPicker<'n, S>(pub &'n [S]);
 
-impl<'de> DeserializeSeed<'de> for FieldPicker<'_> {
+impl<'de, S: AsRef<str>> DeserializeSeed<'de> for FieldPicker<'_, S> {
     type Value = Vec<Option<Scalar>>;
 
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
@@ -87,7 +122,7 @@ impl<'de> DeserializeSeed<'de> for FieldPicker<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for FieldPicker<'_> {
+impl<'de, S: AsRef<str>> Visitor<'de> for FieldPicker<'_, S> {
     type Value = Vec<Option<Scalar>>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -97,7 +132,7 @@ impl<'de> Visitor<'de> for FieldPicker<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut out: Vec<Option<Scalar>> = self.0.iter().map(|_| None).collect();
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            match self.0.iter().position(|n| *n == key) {
+            match self.0.iter().position(|n| n.as_ref() == key) {
                 Some(i) => out[i] = Some(map.next_value::<Scalar>()?),
                 None => {
                     map.next_value::<IgnoredAny>()?;
@@ -109,7 +144,10 @@ impl<'de> Visitor<'de> for FieldPicker<'_> {
 }
 
 /// Parses one line as a JSON object and picks `names` from it.
-pub(crate) fn pick_fields(bytes: &[u8], names: &[&str]) -> Result<Vec<Option<Scalar>>, String> {
+pub(crate) fn pick_fields<S: AsRef<str>>(
+    bytes: &[u8],
+    names: &[S],
+) -> Result<Vec<Option<Scalar>>, String> {
     let text = std::str::from_utf8(bytes)
         .map_err(|e| format!("invalid UTF-8 at byte {} of the line", e.valid_up_to()))?;
     let mut de = serde_json::Deserializer::from_str(text);
@@ -134,68 +172,65 @@ pub(crate) fn text_field(name: &str, value: Option<Scalar>) -> Result<Option<Str
 /// could be read. `line` names comments that have no id (`line-N`).
 pub(crate) fn parse_object(
     bytes: &[u8],
-    names: &FieldMap,
+    fields: &JsonlFields,
     line: u64,
 ) -> Result<(Comment<'static>, ExportFields), (Option<String>, String)> {
-    let picked = pick_fields(
-        bytes,
-        &[
-            &names.id,
-            &names.text,
-            &names.post_id,
-            &names.post_title,
-            &names.post_body,
-            &names.parent_id,
-            &names.author,
-            &names.label,
-            &names.split,
-            &names.source,
-        ],
-    )
-    .map_err(|e| (None, e))?;
-    let Ok(
-        [
-            id,
-            text,
-            post_id,
-            post_title,
-            post_body,
-            parent_id,
-            author,
-            label,
-            split,
-            source,
-        ],
-    ) = <[Option<Scalar>; 10]>::try_from(picked)
-    else {
-        return Err((None, "internal error: field count".into()));
-    };
-    let id = text_field(&names.id, id).map_err(|e| (None, e))?;
+    let mut picked = pick_fields(bytes, &fields.keys).map_err(|e| (None, e))?;
+    // Each field takes the value of its first name that is present and not null, and that
+    // name (for messages).
+    let [
+        (id, id_name),
+        (text, text_name),
+        (post_id, post_id_name),
+        (post_title, post_title_name),
+        (post_body, post_body_name),
+        (parent_id, parent_id_name),
+        (author, author_name),
+        (label, label_name),
+        (split, split_name),
+        (source, source_name),
+    ] = std::array::from_fn(|field| {
+        let at = fields
+            .names(field)
+            .find(|&k| !matches!(picked[k], None | Some(Scalar::Null)))
+            .unwrap_or(field);
+        (picked[at].take(), fields.keys[at].as_str())
+    });
+    let id = text_field(id_name, id).map_err(|e| (None, e))?;
     let err = |reason: String| (id.clone(), reason);
     let body = match text {
         Some(Scalar::Text(s)) => s,
-        None | Some(Scalar::Null) => return Err(err(format!("field `{}` is missing", names.text))),
-        Some(_) => return Err(err(format!("field `{}` must be a string", names.text))),
+        None | Some(Scalar::Null) => {
+            let tried: Vec<String> = fields
+                .names(1)
+                .map(|k| format!("`{}`", fields.keys[k]))
+                .collect();
+            return Err(err(match tried.as_slice() {
+                [name] => format!("field {name} is missing"),
+                _ => format!("no text field (looked for {})", tried.join(", ")),
+            }));
+        }
+        Some(_) => return Err(err(format!("field `{text_name}` must be a string"))),
     };
-    let label = text_field(&names.label, label)
+    let label = text_field(label_name, label)
         .map_err(err)?
         .filter(|l| !l.is_empty())
         .map(|l| {
             l.parse::<Label>()
-                .map_err(|e| err(format!("field `{}`: {e}", names.label)))
+                .map_err(|e| err(format!("field `{label_name}`: {e}")))
         })
         .transpose()?;
-    let split = text_field(&names.split, split).map_err(err)?;
-    let source = text_field(&names.source, source).map_err(err)?;
-    let post_id = text_field(&names.post_id, post_id)
+    let split = text_field(split_name, split).map_err(err)?;
+    let source = text_field(source_name, source).map_err(err)?;
+    let post_id = text_field(post_id_name, post_id)
         .map_err(err)?
         .filter(|s| !s.is_empty());
-    let post_title = text_field(&names.post_title, post_title).map_err(err)?;
-    let post_body = text_field(&names.post_body, post_body).map_err(err)?;
-    let parent_id = text_field(&names.parent_id, parent_id)
+    let post_title = text_field(post_title_name, post_title).map_err(err)?;
+    let post_body = text_field(post_body_name, post_body).map_err(err)?;
+    let parent_id = text_field(parent_id_name, parent_id)
         .map_err(err)?
         .filter(|s| !s.is_empty());
-    let author = text_field(&names.author, author).map_err(err)?;
+    let author = text_field(author_name, author).map_err(err)?;
     let post = (post_id.is_some() || post_title.is_some() || post_body.is_some()).then(|| {
         Arc::new(Post {
             id: post_id.map(Into::into),
@@ -219,4 +254,42 @@ pub(crate) fn parse_object(
             ..ExportFields::default()
         },
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(line: &str) -> Result<(Comment<'static>, ExportFields), (Option<String>, String)> {
+        parse_object(line.as_bytes(), JsonlFields::default_fields(), 1)
+    }
+
+    #[test]
+    fn default_fields_answer_to_the_names_other_exports_use() {
+        let (c, _) = parse(r#"{"comment_id":"d1","message":"<p>Hi</p>","thread_id":"t9"}"#)
+            .expect("aliases");
+        assert_eq!((c.id.as_ref(), c.text.as_ref()), ("d1", "<p>Hi</p>"));
+        assert_eq!(c.post_id(), Some("t9"));
+        // The default name wins; a null default falls through to an alias.
+        let (c, _) = parse(r#"{"body":"no","text":"yes"}"#).expect("text");
+        assert_eq!(c.text, "yes");
+        let (c, _) = parse(r#"{"text":null,"comment_text":"from jigsaw"}"#).expect("alias");
+        assert_eq!(c.text, "from jigsaw");
+        // Errors name the key that was read, and every key that was looked for.
+        let (_, e) = parse(r#"{"id":1,"content":{"rendered":"x"}}"#).unwrap_err();
+        assert_eq!(e, "field `content` must be a string");
+        let (id, e) = parse(r#"{"id":2,"note":"x"}"#).unwrap_err();
+        assert_eq!(id.as_deref(), Some("2"));
+        assert!(
+            e.starts_with("no text field (looked for `text`, `body`, `comment_text`"),
+            "{e}"
+        );
+        // A name given explicitly is the only one tried.
+        let explicit = JsonlFields::new(FieldMap {
+            text: "txt".into(),
+            ..FieldMap::default()
+        });
+        let (_, e) = parse_object(br#"{"body":"x"}"#, &explicit, 1).unwrap_err();
+        assert_eq!(e, "field `txt` is missing");
+    }
 }

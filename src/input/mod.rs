@@ -29,7 +29,7 @@ mod wxr;
 mod xml;
 
 pub use detect::detect_format;
-pub(crate) use jsonl::parse_object as parse_jsonl_object;
+pub(crate) use jsonl::{JsonlFields, parse_object as parse_jsonl_object};
 
 use crate::comment::Comment;
 use crate::label::Label;
@@ -256,6 +256,13 @@ pub struct RecordError {
 pub type RecordResult = Result<Record, RecordError>;
 
 /// Field names for JSONL and CSV input.
+///
+/// A field that keeps its default name also answers to the names other exports give it, when
+/// the input has no field of the default name: the text is also found as `body` (Reddit's
+/// data export), `comment_text` (Jigsaw), `comment_content` (WordPress tables), `comment_body`,
+/// `comment` (Kaggle), `content` (the UCI YouTube set), `message` or `raw_message` (Disqus),
+/// in that order; the other fields as [`FieldMap::ALIASES`] lists. A name given explicitly
+/// (`--text-field`) is the only one tried. CSV headers match ignoring ASCII case.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldMap {
     /// Comment id (default `id`).
@@ -278,6 +285,73 @@ pub struct FieldMap {
     pub split: String,
     /// Source of a labeled row (default `source`).
     pub source: String,
+}
+
+impl FieldMap {
+    /// For each field that has them, the other names tried, in order, when the field keeps its
+    /// default name (see [`FieldMap`]). Labels, splits and sources have none: a column that
+    /// only looks like a label (`CLASS`, `toxic`) would not hold label names.
+    pub const ALIASES: [(&'static str, &'static [&'static str]); 6] = [
+        ("id", &["comment_id", "commentid"]),
+        (
+            "text",
+            &[
+                "body",
+                "comment_text",
+                "comment_content",
+                "comment_body",
+                "comment",
+                "content",
+                "message",
+                "raw_message",
+            ],
+        ),
+        (
+            "post_id",
+            &[
+                "link_id",
+                "comment_post_id",
+                "thread_id",
+                "article_id",
+                "video_id",
+                "thread",
+                "link",
+            ],
+        ),
+        ("post_title", &["title", "link_title", "thread_title"]),
+        ("parent_id", &["parent", "in_reply_to"]),
+        (
+            "author",
+            &["comment_author", "author_name", "username", "user"],
+        ),
+    ];
+
+    /// The names tried for each field, in the order id, text, post id, post title, post body,
+    /// parent id, author, label, split, source: the configured name, then, if that is the
+    /// default, its aliases.
+    pub(crate) fn candidates(&self) -> [Vec<&str>; 10] {
+        fn with_aliases<'a>(name: &'a str, default: &str) -> Vec<&'a str> {
+            let mut names = vec![name];
+            if name == default
+                && let Some((_, aliases)) = FieldMap::ALIASES.iter().find(|(d, _)| *d == default)
+            {
+                names.extend(aliases.iter().copied());
+            }
+            names
+        }
+        [
+            with_aliases(&self.id, "id"),
+            with_aliases(&self.text, "text"),
+            with_aliases(&self.post_id, "post_id"),
+            with_aliases(&self.post_title, "post_title"),
+            with_aliases(&self.post_body, "post_body"),
+            with_aliases(&self.parent_id, "parent_id"),
+            with_aliases(&self.author, "author"),
+            vec![&self.label],
+            vec![&self.split],
+            vec![&self.source],
+        ]
+    }
 }
 
 impl Default for FieldMap {
