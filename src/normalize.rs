@@ -169,13 +169,14 @@ impl Normalizer {
             // Mostly ASCII text with some other characters (a no-break space, a curly quote):
             // only the pieces between ASCII whitespace that hold a non-ASCII character go
             // through Unicode folding. ASCII whitespace neither composes nor reorders under
-            // NFKC, so folding piece by piece equals folding the whole text.
-            for_each_piece(text, |part, ascii| {
+            // NFKC, so folding piece by piece equals folding the whole text. The stretches of
+            // ASCII pieces between them are read like ASCII text, many pieces at a time (its
+            // chunks are the pieces: both end at ASCII whitespace).
+            for_each_stretch(text, |part, ascii| {
                 folded.clear();
                 if ascii {
                     folded.push_str(part);
                     folded.make_ascii_lowercase();
-                    // One chunk, read like those of ASCII text (`emit` would give the same).
                     for_each_ascii_chunk(folded, |chunk, shape| {
                         self.ascii_chunk(chunk, shape, piece, f)
                     });
@@ -244,7 +245,38 @@ const fn is_ascii_space(b: u8) -> bool {
     matches!(b, b'\t'..=b'\r' | b' ')
 }
 
+/// Cuts `text` into stretches at ASCII whitespace, and calls `f(stretch, is_ascii)` with each:
+/// a piece (a run of bytes between ASCII whitespace) that holds a non-ASCII character, or the
+/// ASCII text between two such pieces (whitespace and all). Reading the pieces of each ASCII
+/// stretch, in order, gives the ASCII pieces of [`for_each_piece`].
+fn for_each_stretch(text: &str, mut f: impl FnMut(&str, bool)) {
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    while start < bytes.len() {
+        let Some(high) = bytes[start..].iter().position(|&b| b >= 0x80) else {
+            return f(&text[start..], true);
+        };
+        let high = start + high;
+        // The piece around the non-ASCII byte. ASCII whitespace bytes never occur inside a
+        // multi-byte character, so its ends are character boundaries.
+        let piece_start = bytes[start..high]
+            .iter()
+            .rposition(|&b| is_ascii_space(b))
+            .map_or(start, |i| start + i + 1);
+        let piece_end = bytes[high..]
+            .iter()
+            .position(|&b| is_ascii_space(b))
+            .map_or(bytes.len(), |i| high + i);
+        if piece_start > start {
+            f(&text[start..piece_start], true);
+        }
+        f(&text[piece_start..piece_end], false);
+        start = piece_end;
+    }
+}
+
 /// Calls `f(piece, is_ascii)` with each run of bytes of `text` between ASCII whitespace.
+#[cfg(test)]
 fn for_each_piece(text: &str, mut f: impl FnMut(&str, bool)) {
     let bytes = text.as_bytes();
     let mut i = 0;
@@ -762,6 +794,29 @@ mod tests {
             let config = NormalizerConfig { strip_html: false, fold_evasions: false, ..NormalizerConfig::default() };
             let fast = Normalizer::new(config).normalize(&text);
             proptest::prop_assert_eq!(fast, reference_unicode(&text, config));
+        }
+
+        #[test]
+        fn stretches_hold_the_pieces_in_order(
+            text in "([a-z.'’é\u{a0}\u{301}日]{0,5}[ \t\r\n\u{b}\u{c}]{0,2}){0,10}"
+        ) {
+            let mut pieces = Vec::new();
+            for_each_piece(&text, |piece, ascii| pieces.push((piece.to_string(), ascii)));
+            let mut from_stretches = Vec::new();
+            let mut all_ascii = true;
+            for_each_stretch(&text, |stretch, ascii| {
+                if ascii {
+                    all_ascii &= stretch.is_ascii();
+                    let words = stretch
+                        .split(|c: char| is_ascii_space(c as u8))
+                        .filter(|p| !p.is_empty());
+                    from_stretches.extend(words.map(|p| (p.to_string(), true)));
+                } else {
+                    from_stretches.push((stretch.to_string(), false));
+                }
+            });
+            proptest::prop_assert!(all_ascii);
+            proptest::prop_assert_eq!(from_stretches, pieces);
         }
 
         #[test]
