@@ -261,8 +261,11 @@ fn fold_scanned(chunk: &str, scan: ChunkScan, word: &mut String) -> Option<Strin
     } else if seen & OTHER == 0
         && !dotted_start(chunk.as_bytes())
         && !chunk
-            .split(|c: char| !is_wordish(c as u8) || !c.is_ascii())
-            .any(|run| stretched_stem(run).is_some())
+            .as_bytes()
+            // The bytes of a non-ASCII character are all 0x80 or more: separators here, as
+            // the character would be.
+            .split(|&b| !is_wordish(b) || !b.is_ascii())
+            .any(|run| stretched_stem_of(run).is_some())
     {
         // Letters, apostrophes and inert punctuation: `fold_chunk` would only replace a run of
         // letters that spells a stretched stem, and none does.
@@ -518,10 +521,13 @@ fn masked_stem(word: &str) -> Option<String> {
             continue;
         }
         let head = &bytes[..s.len()];
-        let head_matches = head.iter().zip(s).all(|(&b, &c)| b == c || masked(b));
+        // Most stems differ from the word in its first letters: test that first.
+        if !head.iter().zip(s).all(|(&b, &c)| b == c || masked(b)) {
+            continue;
+        }
         let head_masked = head.iter().any(|&b| masked(b));
         let unmasked = head.iter().filter(|&&b| !masked(b)).count();
-        if !(head_matches && head_masked && unmasked >= 2) {
+        if !(head_masked && unmasked >= 2) {
             continue;
         }
         let tail = fold_leet(&format!(
@@ -555,7 +561,19 @@ fn masked_stem(word: &str) -> Option<String> {
 /// The stem that a stretched word spells: letter runs squashed to one letter equal the stem's
 /// (`fuuck`, `shiit`). Words without a doubled letter, and stems themselves, are never touched.
 fn stretched_stem(word: &str) -> Option<String> {
-    let bytes = word.as_bytes();
+    stretched_stem_of(word.as_bytes()).map(str::to_string)
+}
+
+/// [`stretched_stem`] of a word's bytes.
+fn stretched_stem_of(bytes: &[u8]) -> Option<&'static str> {
+    // Squashing letter runs keeps a word's first and last letters, so a word can only spell a
+    // stem that starts and ends as it does: a quick test that rules out most words.
+    let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
+        return None;
+    };
+    if !STEM_ENDS.may_match(first, last) {
+        return None;
+    }
     // (A stem itself is never longer than the stem, so the length test below skips it.)
     if !bytes.windows(2).any(|w| w[0] == w[1]) {
         return None;
@@ -584,8 +602,34 @@ fn stretched_stem(word: &str) -> Option<String> {
                 && stem.len() < bytes.len()
                 && squash_equals(stem.as_bytes(), squashed)
         })
-        .map(|stem| stem.to_string())
+        .copied()
 }
+
+/// For each first letter, the last letters of the stems that start with it (bit `n` for the
+/// `n`th letter of the alphabet): see [`stretched_stem_of`].
+struct StemEnds([u32; 26]);
+
+impl StemEnds {
+    const fn new() -> Self {
+        let mut table = [0u32; 26];
+        let mut k = 0;
+        while k < STEMS.len() {
+            let stem = STEMS[k].as_bytes();
+            table[(stem[0] - b'a') as usize] |= 1 << (stem[stem.len() - 1] - b'a');
+            k += 1;
+        }
+        StemEnds(table)
+    }
+
+    /// Whether some stem starts with byte `first` and ends with byte `last`.
+    fn may_match(&self, first: u8, last: u8) -> bool {
+        first.is_ascii_lowercase()
+            && last.is_ascii_lowercase()
+            && self.0[usize::from(first - b'a')] & (1 << (last - b'a')) != 0
+    }
+}
+
+const STEM_ENDS: StemEnds = StemEnds::new();
 
 /// For each first letter, the lengths that stems starting with it have once their letter runs
 /// are squashed (bit `n` for length `n`): a quick test that rules out most words before
