@@ -324,6 +324,19 @@ fn for_each_ascii_chunk(text: &str, mut f: impl FnMut(&str, ChunkShape)) {
             continue;
         }
         let start = i;
+        if let Some(len) = plain_letters(&bytes[start..]) {
+            // The usual word: the shape the loop below would find for it, without the loop.
+            i = start + len;
+            f(
+                &text[start..i],
+                ChunkShape {
+                    maybe_special: false,
+                    plain: true,
+                    scan: ChunkScan::new(LETTERS_SCAN, false),
+                },
+            );
+            continue;
+        }
         // The union of the chunk's byte classes: the normalizer's in the low byte, evasion
         // folding's in the high byte.
         let mut seen = 0u16;
@@ -362,6 +375,50 @@ fn for_each_ascii_chunk(text: &str, mut f: impl FnMut(&str, ChunkShape)) {
                 scan: ChunkScan::new((seen >> 8) as u8, doubled),
             },
         );
+    }
+}
+
+/// What evasion folding's scan finds in a chunk of lower-case letters.
+const LETTERS_SCAN: u8 = crate::evasion::chunk_class(b'a');
+
+/// The length of the chunk that starts `bytes` (ASCII, lower-cased), if it is lower-case letters
+/// with no letter twice in a row, ending at ASCII whitespace: the usual word. Read eight bytes
+/// at a time; `None` for any other chunk, and near the end of `bytes` (the caller then reads the
+/// chunk byte by byte).
+#[inline(always)]
+fn plain_letters(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let load = |at: usize| -> Option<u64> {
+        Some(u64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?))
+    };
+    let mut n = 0;
+    loop {
+        let (block, next) = (load(n)?, load(n + 1)?);
+        // The high bit of each byte: set for `a`..=`z`. Bytes are ASCII (below 0x80), so no
+        // sum carries into the next byte.
+        let letters = (block + 0x1f * ONES) & !(block + 0x05 * ONES) & HIGH;
+        // Byte k of `same` is 0 where bytes k and k + 1 are equal; its high bit is set for
+        // the bytes that are not 0 (exactly: no borrow or carry crosses bytes).
+        let pairs = block ^ next;
+        let same = !(((pairs & !HIGH) + !HIGH) | pairs) & HIGH;
+        let others = !letters & HIGH;
+        if others == 0 {
+            if same != 0 {
+                return None;
+            }
+            n += 8;
+            continue;
+        }
+        // The first byte that is not a letter ends the run; a letter never equals it, so the
+        // pairs up to it are those of the run.
+        let end = others.trailing_zeros() / 8;
+        let before_end = (1u64 << (8 * end)).wrapping_sub(1);
+        if same & before_end != 0 {
+            return None;
+        }
+        let len = n + end as usize;
+        return (len > 0 && is_ascii_space(bytes[len])).then_some(len);
     }
 }
 
@@ -817,6 +874,24 @@ mod tests {
             });
             proptest::prop_assert!(all_ascii);
             proptest::prop_assert_eq!(from_stretches, pieces);
+        }
+
+        #[test]
+        fn plain_letters_finds_exactly_the_usual_words(
+            text in "[a-z]{0,12}([ \t\n.,'A0_~]|aa|zz|[a-z]{1,3})?[a-z ]{0,12}"
+        ) {
+            let bytes = text.as_bytes();
+            let end = bytes.iter().position(|&b| is_ascii_space(b)).unwrap_or(bytes.len());
+            let chunk = &bytes[..end];
+            let usual = !chunk.is_empty()
+                && end < bytes.len()
+                && chunk.iter().all(u8::is_ascii_lowercase)
+                && !chunk.windows(2).any(|w| w[0] == w[1]);
+            match plain_letters(bytes) {
+                Some(len) => proptest::prop_assert!(usual && len == end, "{text:?}: {len}"),
+                // Near the end of the text the caller reads byte by byte.
+                None => proptest::prop_assert!(!usual || bytes.len() < end + 9, "{text:?}"),
+            }
         }
 
         #[test]
