@@ -86,20 +86,56 @@ impl TermIndex {
         prefetch(self.slots.as_ptr().wrapping_add((h as usize) & self.mask));
     }
 
+    /// `1 +` the column of the term with hash `h`, or `0` if the index does not know it.
     #[inline]
-    fn get(&self, h: u64) -> Option<u32> {
+    fn column_plus_one(&self, h: u64) -> u32 {
         let tag = h >> COLUMN_BITS;
         let mut i = (h as usize) & self.mask;
         loop {
             let slot = self.slots[i];
-            if slot == 0 {
-                return None;
-            }
-            if slot >> COLUMN_BITS == tag {
-                return Some((slot & ((1 << COLUMN_BITS) - 1)) as u32 - 1);
+            if slot == 0 || slot >> COLUMN_BITS == tag {
+                return (slot & ((1 << COLUMN_BITS) - 1)) as u32;
             }
             i = (i + 1) & self.mask;
         }
+    }
+
+    #[inline]
+    fn get(&self, h: u64) -> Option<u32> {
+        self.column_plus_one(h).checked_sub(1)
+    }
+}
+
+/// The columns of a text's terms as they are found: each is written into `columns` past
+/// `len` whether or not the term is known, and kept (by moving `len` on) only if it is.
+struct ColumnList<'a> {
+    columns: &'a mut Vec<u32>,
+    len: usize,
+    rows: &'a [Row],
+}
+
+impl ColumnList<'_> {
+    /// Makes room for `more` terms.
+    #[inline]
+    fn reserve(&mut self, more: usize) {
+        if self.columns.len() < self.len + more {
+            self.columns.resize(self.len + more, 0);
+        }
+    }
+
+    /// Keeps column `plus_one - 1`, or nothing if `plus_one` is 0 (an unknown term). Needs
+    /// room (see [`ColumnList::reserve`]).
+    #[inline(always)]
+    fn push_plus_one(&mut self, plus_one: u32) {
+        // Start loading the row now: it is read once the terms are counted. (An unknown
+        // term loads row 0, which is harmless.)
+        prefetch(
+            self.rows
+                .as_ptr()
+                .wrapping_add(plus_one.saturating_sub(1) as usize),
+        );
+        self.columns[self.len] = plus_one.wrapping_sub(1);
+        self.len += usize::from(plus_one != 0);
     }
 }
 
@@ -308,18 +344,17 @@ impl ScoringTable {
             found.prefix = m.prefix.map_or(0, column);
             cache.store(m.slot, *found);
         }
-        columns.clear();
-        let (lo, hi) = config.ngram_range;
-        let mut push = |j: u32| {
-            // Start loading the row now: it is read once the terms are counted.
-            prefetch(self.rows.as_ptr().wrapping_add(j as usize));
-            columns.push(j);
+        // Columns are written with no branch on whether a term is known: each term's column
+        // is written, and kept (the length moves on) only if the term is known.
+        let mut list = ColumnList {
+            columns,
+            len: 0,
+            rows: &self.rows,
         };
+        let (lo, hi) = config.ngram_range;
         if lo == 1 {
-            words
-                .iter()
-                .filter(|w| w.word != 0)
-                .for_each(|w| push(w.word - 1));
+            list.reserve(words.len());
+            words.iter().for_each(|w| list.push_plus_one(w.word));
         }
         for n in usize::from(lo.max(2))..=usize::from(hi) {
             grams.clear();
@@ -333,12 +368,10 @@ impl ScoringTable {
                         .map(|w| ngram_hash(w[0].hash, w[1..].iter().map(|w| w.hash))),
                 );
             }
-            self.push_found(grams, &mut push);
+            self.push_found(grams, &mut list);
         }
-        words
-            .iter()
-            .filter(|w| w.prefix != 0)
-            .for_each(|w| push(w.prefix - 1));
+        list.reserve(words.len());
+        words.iter().for_each(|w| list.push_plus_one(w.prefix));
         if !targets.is_empty() {
             let target = target_word_hash();
             let window = usize::from(config.target_window);
@@ -352,22 +385,23 @@ impl ScoringTable {
                         .map(|w| target_hash(target, w.hash)),
                 );
             }
-            self.push_found(grams, &mut push);
+            self.push_found(grams, &mut list);
         }
+        let len = list.len;
+        columns.truncate(len);
         tally.count(columns);
     }
 
-    /// Calls `push` with the column of every hash of `hashes` that the index knows, in order,
+    /// Adds the column of every hash of `hashes` that the index knows to `list`, in order,
     /// starting the index loads of later hashes early.
     #[inline(always)]
-    fn push_found(&self, hashes: &[u64], mut push: impl FnMut(u32)) {
+    fn push_found(&self, hashes: &[u64], list: &mut ColumnList<'_>) {
+        list.reserve(hashes.len());
         for (i, &h) in hashes.iter().enumerate() {
             if let Some(&ahead) = hashes.get(i + PREFETCH_AHEAD) {
                 self.index.prefetch(ahead);
             }
-            if let Some(j) = self.index.get(h) {
-                push(j);
-            }
+            list.push_plus_one(self.index.column_plus_one(h));
         }
     }
 
