@@ -47,7 +47,7 @@ pub fn parse_row(line: &str, line_no: u64) -> Result<Row, RowError> {
     let (comment, export) = input::parse_jsonl_object(
         line.as_bytes(),
         input::JsonlFields::default_fields(),
-        line_no,
+        || format!("line-{line_no}"),
     )
     .map_err(|(id, reason)| RowError {
         line: line_no,

@@ -101,8 +101,9 @@ enum Command {
     },
     /// Score comment files: one output record per input comment, in input order.
     ///
-    /// Reads JSONL, CSV, WordPress (WXR), Disqus and Blogger XML exports and Reddit Pushshift
-    /// NDJSON, plain or gzip/zstd-compressed; the format is detected from the content. Each
+    /// Reads JSONL, JSON arrays of objects, CSV, WordPress (WXR), Disqus and Blogger XML
+    /// exports and Reddit Pushshift NDJSON, plain or gzip/zstd-compressed; the format is
+    /// detected from the content. Each
     /// output record is {"id", "label", "probabilities"}, plus `post_id`, `parent_id` and the
     /// export's own moderation fields when known. A comment deleted upstream gives
     /// {"id", "skipped"}; a comment that can't be read gives {"id", "error", "source", "line" or
@@ -247,6 +248,7 @@ enum OnError {
 #[derive(Clone, Copy, ValueEnum)]
 enum FormatArg {
     Jsonl,
+    Json,
     Csv,
     Wxr,
     Disqus,
@@ -258,6 +260,7 @@ impl From<FormatArg> for Format {
     fn from(f: FormatArg) -> Format {
         match f {
             FormatArg::Jsonl => Format::Jsonl,
+            FormatArg::Json => Format::Json,
             FormatArg::Csv => Format::Csv,
             FormatArg::Wxr => Format::Wxr,
             FormatArg::Disqus => Format::Disqus,

@@ -30,6 +30,7 @@ fn read(bytes: Vec<u8>, format: Format) -> Vec<RecordResult> {
 fn ext(format: Format) -> &'static str {
     match format {
         Format::Jsonl => "jsonl",
+        Format::Json => "json",
         Format::Csv => "csv",
         Format::Reddit => "ndjson",
         _ => "xml",
@@ -105,6 +106,21 @@ fn jsonl(comments: &[(&str, &[u8])]) -> Vec<u8> {
         out.extend_from_slice(text);
         out.extend_from_slice(b"\"}\n");
     }
+    out
+}
+
+/// A pretty-printed JSON array, one element per line, as a scraper writes it.
+fn json_array(comments: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut out = b"[\n".to_vec();
+    for (k, (id, text)) in comments.iter().enumerate() {
+        if k > 0 {
+            out.extend_from_slice(b",\n");
+        }
+        out.extend_from_slice(format!("  {{\"id\":\"{id}\",\"text\":\"").as_bytes());
+        out.extend_from_slice(text);
+        out.extend_from_slice(b"\"}");
+    }
+    out.extend_from_slice(b"\n]\n");
     out
 }
 
@@ -205,6 +221,7 @@ fn xml_doc(format: Format, encoding: &str, dtd: &str, comments: &[(&str, &[u8])]
 fn doc(format: Format, comments: &[(&str, &[u8])]) -> Vec<u8> {
     match format {
         Format::Jsonl => jsonl(comments),
+        Format::Json => json_array(comments),
         Format::Csv => csv(comments),
         Format::Reddit => reddit(comments),
         f => xml_doc(f, "UTF-8", "", comments),

@@ -133,6 +133,53 @@ fn csv_fixture_gives_the_exact_records_with_a_mapped_or_aliased_id_column() {
 }
 
 #[test]
+fn json_array_fixture_gives_the_exact_records() {
+    let out = run(&["score", "fixtures/comments.json"], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Field names the way a scraper writes them: `message`, `thread` and `parent` are read as
+    // the text, the post and the parent (aliases of the defaults); a numeric id stays as
+    // written. (The model calls 8812002 abusive: "just plain" leans abusive in its training
+    // data, as in "just plain stupid".)
+    let expected = vec![
+        row("8812001", "substantive", "garden-notes-42", ""),
+        row("8812002", "abusive", "garden-notes-42", "8812001"),
+        row("8812003", "off_topic", "garden-notes-42", ""),
+        row("8812004", "abusive", "garden-notes-42", "8812002"),
+        row("8812005", "substantive", "garden-notes-43", ""),
+    ];
+    assert_eq!(summary(&out), expected);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("5 comments (json 5)"), "{stderr}");
+    // The same array on one line, gzip-compressed, from stdin.
+    let one_line: serde_json::Value =
+        serde_json::from_slice(&std::fs::read("fixtures/comments.json").expect("fixture"))
+            .expect("the fixture is JSON");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(one_line.to_string().as_bytes()).expect("gzip");
+    let out = run(&["score", "-"], Some(&gz.finish().expect("gzip")));
+    assert_eq!(summary(&out), expected);
+    // A truncated copy: the complete elements are scored, the cut one is an error record.
+    let text = std::fs::read_to_string("fixtures/comments.json").expect("fixture");
+    let cut = &text[..text.find("Nobody cares").expect("4th message")];
+    let out = run(&["score", "--format", "json", "-"], Some(cut.as_bytes()));
+    assert_eq!(out.status.code(), Some(1));
+    let got = summary(&out);
+    assert_eq!(got[..3], expected[..3]);
+    assert_eq!(got.len(), 4);
+    assert_eq!(got[3].1, "error");
+    let error = &records(&out)[3];
+    assert_eq!(error["element"], "[3]", "{error}");
+    assert!(
+        field(error, "error").contains("ends inside this element"),
+        "{error}"
+    );
+}
+
+#[test]
 fn csv_output_has_one_row_per_comment() {
     let out = run(
         &[

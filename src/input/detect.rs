@@ -10,6 +10,7 @@ use super::Format;
 /// assert_eq!(detect_format(b"<?xml version=\"1.0\"?><disqus xmlns=\"http://disqus.com\">", "x"), Some(Format::Disqus));
 /// assert_eq!(detect_format(br#"{"id":"t1_a","body":"hi","link_id":"t3_b"}"#, "x"), Some(Format::Reddit));
 /// assert_eq!(detect_format(br#"{"id":"1","text":"hi"}"#, "x"), Some(Format::Jsonl));
+/// assert_eq!(detect_format(br#"[{"id":"1","text":"hi"}]"#, "x"), Some(Format::Json));
 /// assert_eq!(detect_format(b"id,text\n1,hi\n", "x"), Some(Format::Csv));
 /// ```
 pub fn detect_format(head: &[u8], name: &str) -> Option<Format> {
@@ -23,6 +24,7 @@ pub fn detect_format(head: &[u8], name: &str) -> Option<Format> {
     match body[0] {
         b'<' => xml_flavour(body).or(by_name.filter(|f| is_xml(*f))),
         b'{' => Some(json_flavour(body)),
+        b'[' => Some(Format::Json),
         _ => match by_name {
             Some(f) if !is_xml(f) => Some(f),
             _ if looks_like_csv(body) => Some(Format::Csv),

@@ -71,7 +71,8 @@ impl Iterator for JsonlReader {
     fn next(&mut self) -> Option<RecordResult> {
         let fields = &self.fields;
         self.lines.next_record(|bytes, number| {
-            parse_object(bytes, fields, number).map(|(comment, export)| (comment, export, None))
+            parse_object(bytes, fields, || format!("line-{number}"))
+                .map(|(comment, export)| (comment, export, None))
         })
     }
 }
@@ -169,11 +170,11 @@ pub(crate) fn text_field(name: &str, value: Option<Scalar>) -> Result<Option<Str
 }
 
 /// Parses one JSON object into a comment and its export fields. Errors carry the id when it
-/// could be read. `line` names comments that have no id (`line-N`).
+/// could be read. `unnamed` names a comment that has no id (`line-N` for a JSONL line).
 pub(crate) fn parse_object(
     bytes: &[u8],
     fields: &JsonlFields,
-    line: u64,
+    unnamed: impl FnOnce() -> String,
 ) -> Result<(Comment<'static>, ExportFields), (Option<String>, String)> {
     let mut picked = pick_fields(bytes, &fields.keys).map_err(|e| (None, e))?;
     // Each field takes the value of its first name that is present and not null, and that
@@ -239,7 +240,7 @@ pub(crate) fn parse_object(
         })
     });
     let comment = Comment {
-        id: id.unwrap_or_else(|| format!("line-{line}")).into(),
+        id: id.unwrap_or_else(unnamed).into(),
         text: body.into(),
         post,
         parent_id: parent_id.map(Into::into),
@@ -261,7 +262,9 @@ mod tests {
     use super::*;
 
     fn parse(line: &str) -> Result<(Comment<'static>, ExportFields), (Option<String>, String)> {
-        parse_object(line.as_bytes(), JsonlFields::default_fields(), 1)
+        parse_object(line.as_bytes(), JsonlFields::default_fields(), || {
+            "line-1".into()
+        })
     }
 
     #[test]
@@ -289,7 +292,7 @@ mod tests {
             text: "txt".into(),
             ..FieldMap::default()
         });
-        let (_, e) = parse_object(br#"{"body":"x"}"#, &explicit, 1).unwrap_err();
+        let (_, e) = parse_object(br#"{"body":"x"}"#, &explicit, || "line-1".into()).unwrap_err();
         assert_eq!(e, "field `txt` is missing");
     }
 }

@@ -22,6 +22,7 @@ mod csv;
 mod detect;
 mod disqus;
 mod encoding;
+mod json_array;
 mod jsonl;
 mod lines;
 mod reddit;
@@ -55,17 +56,20 @@ pub enum Format {
     Blogger,
     /// Reddit comments as Pushshift NDJSON.
     Reddit,
+    /// One JSON array of objects, read like JSONL lines.
+    Json,
 }
 
 impl Format {
     /// Every format.
-    pub const ALL: [Format; 6] = [
+    pub const ALL: [Format; 7] = [
         Format::Jsonl,
         Format::Csv,
         Format::Wxr,
         Format::Disqus,
         Format::Blogger,
         Format::Reddit,
+        Format::Json,
     ];
 
     /// The name used on the command line and in summaries.
@@ -77,6 +81,7 @@ impl Format {
             Format::Disqus => "disqus",
             Format::Blogger => "blogger",
             Format::Reddit => "reddit",
+            Format::Json => "json",
         }
     }
 }
@@ -95,7 +100,9 @@ impl std::str::FromStr for Format {
             .into_iter()
             .find(|f| f.as_str() == s)
             .ok_or_else(|| {
-                format!("unknown format {s:?}: expected jsonl, csv, wxr, disqus, blogger or reddit")
+                format!(
+                    "unknown format {s:?}: expected jsonl, json, csv, wxr, disqus, blogger or reddit"
+                )
             })
     }
 }
@@ -507,6 +514,11 @@ pub fn from_reader(
         Format::Blogger => blogger::read(stream, name.clone()),
         Format::Reddit => reddit::read(stream, name.clone()),
         Format::Csv => csv::read(stream, name.clone(), options.fields.clone()),
+        Format::Json => Box::new(json_array::JsonArrayReader::new(
+            stream,
+            name.clone(),
+            options.fields.clone(),
+        )),
     };
     Ok(Input {
         format,
