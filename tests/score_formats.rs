@@ -180,6 +180,27 @@ fn json_array_fixture_gives_the_exact_records() {
 }
 
 #[test]
+fn wordpress_rest_api_comments_score_as_they_are() {
+    // Two comments as `/wp-json/wp/v2/comments` returns them: `content.rendered` holds the
+    // HTML, `post` the post, `parent` the parent (0 for none).
+    let page = br#"[{"id":42,"post":7,"parent":0,"author":3,"author_name":"Ann Lee","date":"2024-03-01T10:00:00","content":{"rendered":"<p>Really clear explanation of sourdough hydration, thank you!<\/p>\n"},"link":"https:\/\/example.com\/sourdough\/#comment-42","status":"approved","type":"comment","author_avatar_urls":{"24":"https:\/\/example.com\/a.png"},"meta":[]},
+{"id":43,"post":7,"parent":42,"author":0,"author_name":"troll","date":"2024-03-01T11:00:00","content":{"rendered":"<p>shut up you moron<\/p>\n"},"link":"https:\/\/example.com\/sourdough\/#comment-43","status":"approved","type":"comment","author_avatar_urls":{},"meta":[]}]"#;
+    let out = run(&["score", "-"], Some(page));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        summary(&out),
+        [
+            row("42", "substantive", "7", ""),
+            row("43", "abusive", "7", "42"),
+        ]
+    );
+}
+
+#[test]
 fn csv_output_has_one_row_per_comment() {
     let out = run(
         &[

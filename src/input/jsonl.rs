@@ -85,6 +85,8 @@ pub(crate) enum Scalar {
     /// A number or boolean, as written in the input.
     Plain(String),
     Null,
+    /// A JSON object, as written (see [`member_text`]).
+    Object(String),
     Other(&'static str),
 }
 
@@ -105,7 +107,7 @@ impl<'de> de::Deserialize<'de> for Scalar {
             }
             Some(b'n') => Scalar::Null,
             Some(b'[') => Scalar::Other("an array"),
-            Some(b'{') => Scalar::Other("an object"),
+            Some(b'{') => Scalar::Object(text.to_owned()),
             _ => Scalar::Plain(text.to_owned()),
         })
     }
@@ -163,9 +165,49 @@ pub(crate) fn text_field(name: &str, value: Option<Scalar>) -> Result<Option<Str
     match value {
         None | Some(Scalar::Null) => Ok(None),
         Some(Scalar::Text(s) | Scalar::Plain(s)) => Ok(Some(s)),
+        Some(Scalar::Object(_)) => Err(format!(
+            "field `{name}` is an object, not a string or number"
+        )),
         Some(Scalar::Other(what)) => {
             Err(format!("field `{name}` is {what}, not a string or number"))
         }
+    }
+}
+
+/// The members that stand for a text given as an object, first found first: WordPress's REST
+/// API writes `"content": {"rendered": "<p>…</p>"}`.
+const TEXT_MEMBERS: [&str; 5] = ["rendered", "raw", "text", "body", "html"];
+/// The members that name an author given as an object (`"author": {"name": …}`).
+const AUTHOR_MEMBERS: [&str; 3] = ["name", "username", "display_name"];
+/// The member that identifies a post or a parent given as an object.
+const ID_MEMBERS: [&str; 1] = ["id"];
+
+/// [`text_field`] for a field that may also be an object standing for its value: the first of
+/// `members` that the object has as a string or number. An object without one is an error
+/// naming the members looked for.
+fn member_text(
+    name: &str,
+    value: Option<Scalar>,
+    members: &[&str],
+) -> Result<Option<String>, String> {
+    match value {
+        Some(Scalar::Object(raw)) => pick_fields(raw.as_bytes(), members)
+            .ok()
+            .and_then(|picked| {
+                picked.into_iter().find_map(|v| match v {
+                    Some(Scalar::Text(s) | Scalar::Plain(s)) => Some(s),
+                    _ => None,
+                })
+            })
+            .map(Some)
+            .ok_or_else(|| {
+                let listed: Vec<String> = members.iter().map(|m| format!("`{m}`")).collect();
+                format!(
+                    "field `{name}` is an object with no {} string",
+                    listed.join(" or ")
+                )
+            }),
+        value => text_field(name, value),
     }
 }
 
@@ -201,6 +243,13 @@ pub(crate) fn parse_object(
     let err = |reason: String| (id.clone(), reason);
     let body = match text {
         Some(Scalar::Text(s)) => s,
+        Some(Scalar::Object(raw)) => {
+            match member_text(text_name, Some(Scalar::Object(raw)), &TEXT_MEMBERS) {
+                Ok(Some(s)) => s,
+                Ok(None) => return Err(err(format!("field `{text_name}` is missing"))),
+                Err(e) => return Err(err(e)),
+            }
+        }
         None | Some(Scalar::Null) => {
             let tried: Vec<String> = fields
                 .names(1)
@@ -223,15 +272,16 @@ pub(crate) fn parse_object(
         .transpose()?;
     let split = text_field(split_name, split).map_err(err)?;
     let source = text_field(source_name, source).map_err(err)?;
-    let post_id = text_field(post_id_name, post_id)
+    let post_id = member_text(post_id_name, post_id, &ID_MEMBERS)
         .map_err(err)?
         .filter(|s| !s.is_empty());
-    let post_title = text_field(post_title_name, post_title).map_err(err)?;
-    let post_body = text_field(post_body_name, post_body).map_err(err)?;
-    let parent_id = text_field(parent_id_name, parent_id)
+    let post_title = member_text(post_title_name, post_title, &TEXT_MEMBERS).map_err(err)?;
+    let post_body = member_text(post_body_name, post_body, &TEXT_MEMBERS).map_err(err)?;
+    // `0` is how WordPress (and many databases) say "no parent".
+    let parent_id = member_text(parent_id_name, parent_id, &ID_MEMBERS)
         .map_err(err)?
-        .filter(|s| !s.is_empty());
-    let author = text_field(author_name, author).map_err(err)?;
+        .filter(|s| !s.is_empty() && s != "0");
+    let author = member_text(author_name, author, &AUTHOR_MEMBERS).map_err(err)?;
     let post = (post_id.is_some() || post_title.is_some() || post_body.is_some()).then(|| {
         Arc::new(Post {
             id: post_id.map(Into::into),
@@ -268,6 +318,41 @@ mod tests {
     }
 
     #[test]
+    fn objects_that_stand_for_a_value_are_read_through() {
+        // A comment as WordPress's REST API writes it (`/wp-json/wp/v2/comments`).
+        let wordpress = r#"{"id":43,"post":7,"parent":42,"author":0,"author_name":"Ann",
+            "content":{"rendered":"<p>Nice <em>loaf<\/em><\/p>\n"},"link":"https:\/\/x.example\/#c43",
+            "author_avatar_urls":{"24":"https:\/\/x.example\/a.png"},"meta":[]}"#;
+        let (c, _) = parse(wordpress).expect("a WordPress REST comment");
+        assert_eq!(c.id, "43");
+        assert_eq!(c.text, "<p>Nice <em>loaf</em></p>\n");
+        assert_eq!(c.post_id(), Some("7"));
+        assert_eq!(c.parent_id.as_deref(), Some("42"));
+        // Its top-level comments have parent 0: no parent.
+        let (c, _) = parse(r#"{"id":44,"parent":0,"content":{"rendered":"x"}}"#).expect("parent 0");
+        assert_eq!(c.parent_id, None);
+        // Authors, posts and parents given as objects.
+        let (c, _) = parse(
+            r#"{"message":"hi","author":{"username":"bo1","name":"Bo"},"thread":{"id":"t7"},"parent":{"id":9}}"#,
+        )
+        .expect("objects");
+        assert_eq!(c.author.as_deref(), Some("Bo"));
+        assert_eq!(c.post_id(), Some("t7"));
+        assert_eq!(c.parent_id.as_deref(), Some("9"));
+        // An object without such a member is an error naming the field and the members.
+        let (_, e) = parse(r#"{"text":"hi","author":{"avatar":"a.png"}}"#).unwrap_err();
+        assert_eq!(
+            e,
+            "field `author` is an object with no `name` or `username` or `display_name` string"
+        );
+        let (_, e) = parse(r#"{"text":{"format":"html"}}"#).unwrap_err();
+        assert_eq!(
+            e,
+            "field `text` is an object with no `rendered` or `raw` or `text` or `body` or `html` string"
+        );
+    }
+
+    #[test]
     fn default_fields_answer_to_the_names_other_exports_use() {
         let (c, _) = parse(r#"{"comment_id":"d1","message":"<p>Hi</p>","thread_id":"t9"}"#)
             .expect("aliases");
@@ -279,7 +364,7 @@ mod tests {
         let (c, _) = parse(r#"{"text":null,"comment_text":"from jigsaw"}"#).expect("alias");
         assert_eq!(c.text, "from jigsaw");
         // Errors name the key that was read, and every key that was looked for.
-        let (_, e) = parse(r#"{"id":1,"content":{"rendered":"x"}}"#).unwrap_err();
+        let (_, e) = parse(r#"{"id":1,"content":["x"]}"#).unwrap_err();
         assert_eq!(e, "field `content` must be a string");
         let (id, e) = parse(r#"{"id":2,"note":"x"}"#).unwrap_err();
         assert_eq!(id.as_deref(), Some("2"));

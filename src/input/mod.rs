@@ -321,6 +321,7 @@ impl FieldMap {
                 "thread_id",
                 "article_id",
                 "video_id",
+                "post",
                 "thread",
                 "link",
             ],
