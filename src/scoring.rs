@@ -100,7 +100,7 @@ impl TermIndex {
         }
     }
 
-    #[inline]
+    #[cfg(test)]
     fn get(&self, h: u64) -> Option<u32> {
         self.column_plus_one(h).checked_sub(1)
     }
@@ -337,7 +337,7 @@ impl ScoringTable {
                 }
             }
         });
-        let column = |h| self.index.get(h).map_or(0, |j| j + 1);
+        let column = |h| self.index.column_plus_one(h);
         for m in missed.iter() {
             let found = &mut words[m.at];
             found.word = column(found.hash);

@@ -349,10 +349,9 @@ pub(crate) fn read(
     // Each field's column: the first of its names (see `FieldMap::candidates`) in the header.
     // `names` becomes the header's own spelling of each name found, for error messages.
     let candidates = names.candidates();
-    let mut found: [Option<usize>; 10] = [None; 10];
-    for (slot, names) in found.iter_mut().zip(&candidates) {
-        *slot = names.iter().find_map(|name| find(name));
-    }
+    let found = candidates
+        .each_ref()
+        .map(|names| names.iter().find_map(|name| find(name)));
     let [
         id,
         text,

@@ -182,31 +182,36 @@ const AUTHOR_MEMBERS: [&str; 3] = ["name", "username", "display_name"];
 /// The member that identifies a post or a parent given as an object.
 const ID_MEMBERS: [&str; 1] = ["id"];
 
-/// [`text_field`] for a field that may also be an object standing for its value: the first of
-/// `members` that the object has as a string or number. An object without one is an error
-/// naming the members looked for.
+/// The first of `members` that the JSON object `raw` has as a string or number: what the
+/// object stands for as field `name`. An object without one is an error naming the members
+/// looked for.
+fn object_member(name: &str, raw: &str, members: &[&str]) -> Result<String, String> {
+    pick_fields(raw.as_bytes(), members)
+        .ok()
+        .and_then(|picked| {
+            picked.into_iter().find_map(|v| match v {
+                Some(Scalar::Text(s) | Scalar::Plain(s)) => Some(s),
+                _ => None,
+            })
+        })
+        .ok_or_else(|| {
+            let listed: Vec<String> = members.iter().map(|m| format!("`{m}`")).collect();
+            format!(
+                "field `{name}` is an object with no {} string",
+                listed.join(" or ")
+            )
+        })
+}
+
+/// [`text_field`] for a field that may also be an object standing for its value (see
+/// [`object_member`]).
 fn member_text(
     name: &str,
     value: Option<Scalar>,
     members: &[&str],
 ) -> Result<Option<String>, String> {
     match value {
-        Some(Scalar::Object(raw)) => pick_fields(raw.as_bytes(), members)
-            .ok()
-            .and_then(|picked| {
-                picked.into_iter().find_map(|v| match v {
-                    Some(Scalar::Text(s) | Scalar::Plain(s)) => Some(s),
-                    _ => None,
-                })
-            })
-            .map(Some)
-            .ok_or_else(|| {
-                let listed: Vec<String> = members.iter().map(|m| format!("`{m}`")).collect();
-                format!(
-                    "field `{name}` is an object with no {} string",
-                    listed.join(" or ")
-                )
-            }),
+        Some(Scalar::Object(raw)) => object_member(name, &raw, members).map(Some),
         value => text_field(name, value),
     }
 }
@@ -243,13 +248,7 @@ pub(crate) fn parse_object(
     let err = |reason: String| (id.clone(), reason);
     let body = match text {
         Some(Scalar::Text(s)) => s,
-        Some(Scalar::Object(raw)) => {
-            match member_text(text_name, Some(Scalar::Object(raw)), &TEXT_MEMBERS) {
-                Ok(Some(s)) => s,
-                Ok(None) => return Err(err(format!("field `{text_name}` is missing"))),
-                Err(e) => return Err(err(e)),
-            }
-        }
+        Some(Scalar::Object(raw)) => object_member(text_name, &raw, &TEXT_MEMBERS).map_err(err)?,
         None | Some(Scalar::Null) => {
             let tried: Vec<String> = fields
                 .names(1)
