@@ -11,6 +11,13 @@
 //!   same post in the same batch, as a leave-one-out profile: the sum of the unit-length vectors
 //!   of the thread's comments minus the comment's own, so its own words never count as context.
 //!
+//! One more kind is not a context but a plain fact about the comment, scored the same way:
+//!
+//! - [`ContextKind::Links`]: how many links the comment holds (the `_url_` words its normalized
+//!   text has: 0, 1, or 2 or more). Spam links; arguments seldom do. Term weights can't say this
+//!   well: each comment's vector has unit length, so one `_url_` in a long comment weighs
+//!   almost nothing.
+//!
 //! Each similarity falls into one of a few buckets, whose edges are quantiles of the training
 //! similarities of that kind, and becomes a pseudo-token such as `ctx:thread:2`: one extra model
 //! column per bucket, weighed by the naive Bayes model like any vocabulary term (with a fixed
@@ -46,11 +53,21 @@ pub enum ContextKind {
     Parent,
     /// The other comments of the same post (leave-one-out).
     Thread,
+    /// Not a context: the number of links in the comment itself (see [`count_links`]).
+    Links,
 }
 
 impl ContextKind {
+    /// Number of kinds.
+    pub const COUNT: usize = 4;
+
     /// Every kind, in column order.
-    pub const ALL: [ContextKind; 3] = [ContextKind::Post, ContextKind::Parent, ContextKind::Thread];
+    pub const ALL: [ContextKind; Self::COUNT] = [
+        ContextKind::Post,
+        ContextKind::Parent,
+        ContextKind::Thread,
+        ContextKind::Links,
+    ];
 
     /// The kind's name in token names.
     pub fn as_str(self) -> &'static str {
@@ -58,6 +75,7 @@ impl ContextKind {
             ContextKind::Post => "post",
             ContextKind::Parent => "parent",
             ContextKind::Thread => "thread",
+            ContextKind::Links => "links",
         }
     }
 
@@ -105,6 +123,10 @@ pub struct ContextParams {
     pub parent: bool,
     /// Use the leave-one-out thread profile.
     pub thread: bool,
+    /// Use the number of links in the comment (buckets 0, 1 and 2 or more, whatever
+    /// `buckets` says).
+    #[serde(default)]
+    pub links: bool,
     /// How tokens are scored.
     #[serde(default)]
     pub scoring: ContextScoring,
@@ -119,16 +141,17 @@ impl ContextParams {
             post: false,
             parent: false,
             thread: false,
+            links: false,
             scoring: ContextScoring::Conditional,
         }
     }
 
     /// Which kinds are on, indexed like [`ContextKind::ALL`].
-    pub fn kinds(&self) -> [bool; 3] {
+    pub fn kinds(&self) -> [bool; ContextKind::COUNT] {
         if self.buckets == 0 {
-            return [false; 3];
+            return [false; ContextKind::COUNT];
         }
-        [self.post, self.parent, self.thread]
+        [self.post, self.parent, self.thread, self.links]
     }
 }
 
@@ -160,7 +183,7 @@ pub const MAX_BUCKETS: usize = 64;
 ///
 /// ```
 /// use comment_sieve::{ContextFeatures, ContextKind};
-/// let ctx = ContextFeatures::from_edges(1.0, [None, None, Some(vec![0.05, 0.2])]).unwrap();
+/// let ctx = ContextFeatures::from_edges(1.0, [None, None, Some(vec![0.05, 0.2]), None]).unwrap();
 /// assert_eq!(ctx.n_columns(), 3);
 /// assert_eq!(ctx.bucket(ContextKind::Thread, 0.0), Some(0));
 /// assert_eq!(ctx.bucket(ContextKind::Thread, 0.1), Some(1));
@@ -168,12 +191,46 @@ pub const MAX_BUCKETS: usize = 64;
 /// assert_eq!(ctx.bucket(ContextKind::Post, 0.9), None); // not active
 /// assert_eq!(ctx.column_name(2), Some("ctx:thread:2".to_string()));
 /// ```
+///
+/// Serialized (in the model file), it holds the first three kinds only, as model files of
+/// version 3 to 5 do; the links kind's edges are stored after it (see [`crate::model_file`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "StoredContextFeatures", into = "StoredContextFeatures")]
 pub struct ContextFeatures {
     weight: f64,
     scoring: ContextScoring,
     /// Indexed like [`ContextKind::ALL`]; `None` for a kind the model does not use.
+    edges: [Option<Vec<f64>>; ContextKind::COUNT],
+}
+
+/// The serialized form of [`ContextFeatures`]: the post, parent and thread kinds.
+#[derive(Clone, Serialize, Deserialize)]
+struct StoredContextFeatures {
+    weight: f64,
+    scoring: ContextScoring,
     edges: [Option<Vec<f64>>; 3],
+}
+
+impl From<StoredContextFeatures> for ContextFeatures {
+    fn from(stored: StoredContextFeatures) -> Self {
+        let [post, parent, thread] = stored.edges;
+        ContextFeatures {
+            weight: stored.weight,
+            scoring: stored.scoring,
+            edges: [post, parent, thread, None],
+        }
+    }
+}
+
+impl From<ContextFeatures> for StoredContextFeatures {
+    fn from(features: ContextFeatures) -> Self {
+        let [post, parent, thread, _links] = features.edges;
+        StoredContextFeatures {
+            weight: features.weight,
+            scoring: features.scoring,
+            edges: [post, parent, thread],
+        }
+    }
 }
 
 impl Default for ContextFeatures {
@@ -181,16 +238,22 @@ impl Default for ContextFeatures {
         ContextFeatures {
             weight: 1.0,
             scoring: ContextScoring::Conditional,
-            edges: [None, None, None],
+            edges: [None, None, None, None],
         }
     }
 }
+
+/// The bucket edges of [`ContextKind::Links`]: no link, one, two or more.
+pub const LINK_EDGES: [f64; 2] = [0.5, 1.5];
 
 impl ContextFeatures {
     /// Context features with this token weight and these bucket edges per kind (indexed like
     /// [`ContextKind::ALL`]). A similarity `s` falls into bucket `#{edges < s}`, so a kind with
     /// `n` edges has `n + 1` buckets.
-    pub fn from_edges(weight: f64, edges: [Option<Vec<f64>>; 3]) -> Result<Self, ContextError> {
+    pub fn from_edges(
+        weight: f64,
+        edges: [Option<Vec<f64>>; ContextKind::COUNT],
+    ) -> Result<Self, ContextError> {
         Self::new(weight, ContextScoring::Conditional, edges)
     }
 
@@ -198,7 +261,7 @@ impl ContextFeatures {
     pub fn new(
         weight: f64,
         scoring: ContextScoring,
-        edges: [Option<Vec<f64>>; 3],
+        edges: [Option<Vec<f64>>; ContextKind::COUNT],
     ) -> Result<Self, ContextError> {
         if !(weight.is_finite() && weight > 0.0) {
             return Err(ContextError::Weight(weight));
@@ -221,11 +284,12 @@ impl ContextFeatures {
     }
 
     /// Learns bucket edges from training similarities (per kind, indexed like
-    /// [`ContextKind::ALL`]): `buckets - 1` quantiles of each kind's similarities. A kind with no
-    /// similarities stays inactive.
+    /// [`ContextKind::ALL`]): `buckets - 1` quantiles of each kind's similarities, or for
+    /// [`ContextKind::Links`] the fixed [`LINK_EDGES`]. A kind with no similarities stays
+    /// inactive.
     pub fn learn(
         params: &ContextParams,
-        similarities: &[Vec<f64>; 3],
+        similarities: &[Vec<f64>; ContextKind::COUNT],
     ) -> Result<Self, ContextError> {
         let buckets = usize::from(params.buckets);
         if buckets > MAX_BUCKETS {
@@ -236,6 +300,9 @@ impl ContextFeatures {
             let sims = &similarities[k];
             if !kinds[k] || sims.is_empty() {
                 return None;
+            }
+            if ContextKind::ALL[k] == ContextKind::Links {
+                return Some(LINK_EDGES.to_vec());
             }
             let mut sorted = sims.clone();
             sorted.sort_unstable_by(f64::total_cmp);
@@ -251,6 +318,13 @@ impl ContextFeatures {
     /// Checks a decoded value as [`ContextFeatures::new`] does.
     pub(crate) fn validated(self) -> Result<Self, ContextError> {
         Self::new(self.weight, self.scoring, self.edges)
+    }
+
+    /// The same features with these [`ContextKind::Links`] edges (read from a model file after
+    /// the other kinds), checked as [`ContextFeatures::new`] does.
+    pub(crate) fn with_link_edges(self, edges: Option<Vec<f64>>) -> Result<Self, ContextError> {
+        let [post, parent, thread, _] = self.edges;
+        Self::new(self.weight, self.scoring, [post, parent, thread, edges])
     }
 
     /// How tokens are scored.
@@ -274,7 +348,7 @@ impl ContextFeatures {
     }
 
     /// Which kinds are active, indexed like [`ContextKind::ALL`].
-    pub fn kinds(&self) -> [bool; 3] {
+    pub fn kinds(&self) -> [bool; ContextKind::COUNT] {
         std::array::from_fn(|k| self.edges[k].is_some())
     }
 
@@ -335,8 +409,25 @@ impl ContextFeatures {
 }
 
 /// A comment's similarity to each of its contexts, indexed like [`ContextKind::ALL`]; `None`
-/// where it has no such context.
-pub type Similarities = [Option<f64>; 3];
+/// where it has no such context. For [`ContextKind::Links`], the number of links.
+pub type Similarities = [Option<f64>; ContextKind::COUNT];
+
+/// The number of links in a normalized text: its words that are the link placeholder
+/// `_url_`, as [`crate::Tokenizer`] splits it.
+///
+/// ```
+/// use comment_sieve::{Normalizer, context::count_links};
+/// let normalizer = Normalizer::default();
+/// let text = normalizer.normalize("Free pills at https://pills.example.com and www.pills.net!");
+/// assert_eq!(count_links(&text), 2);
+/// assert_eq!(count_links(&normalizer.normalize("No link here.")), 0);
+/// ```
+pub fn count_links(normalized: &str) -> usize {
+    crate::Tokenizer
+        .tokenize(normalized)
+        .filter(|w| *w == crate::normalize::URL_TOKEN)
+        .count()
+}
 
 /// The cosine of two sparse vectors (columns increasing); 0 if either is empty.
 ///
@@ -588,7 +679,7 @@ enum ThreadKey<'s> {
 pub(crate) fn batch_similarities<'s>(
     normalizer: &Normalizer,
     vectorizer: &Vectorizer,
-    kinds: [bool; 3],
+    kinds: [bool; ContextKind::COUNT],
     comments: &[&Comment<'s>],
     vectors: &[FeatureVector],
 ) -> Vec<Similarities> {
@@ -613,7 +704,7 @@ pub(crate) struct BatchPlan<'b, 's> {
 
 impl<'b, 's> BatchPlan<'b, 's> {
     /// The contexts of the kinds in `kinds` that `comments` give each other.
-    pub(crate) fn new(kinds: [bool; 3], comments: &'b [&'b Comment<'s>]) -> Self {
+    pub(crate) fn new(kinds: [bool; ContextKind::COUNT], comments: &'b [&'b Comment<'s>]) -> Self {
         let mut posts: Vec<&Arc<Post<'s>>> = Vec::new();
         let mut post_of = Vec::new();
         if kinds[ContextKind::Post.index()] {
@@ -700,7 +791,7 @@ impl<'b, 's> BatchPlan<'b, 's> {
         comments: &[&Comment<'s>],
         vectors: &[FeatureVector],
     ) -> Vec<Similarities> {
-        let mut out = vec![[None; 3]; comments.len()];
+        let mut out = vec![[None; ContextKind::COUNT]; comments.len()];
         if !self.posts.is_empty() {
             let post_vectors: Vec<FeatureVector> = self
                 .posts
@@ -855,18 +946,20 @@ mod tests {
             post: true,
             parent: true,
             thread: true,
+            links: true,
             scoring: ContextScoring::Conditional,
         };
         let sims = [
             (0..100).map(|i| f64::from(i) / 100.0).collect(),
             Vec::new(),
             vec![0.0; 10],
+            vec![0.0, 0.0, 0.0, 1.0, 4.0],
         ];
         let ctx = ContextFeatures::learn(&params, &sims).unwrap();
         assert_eq!(ctx.edges(ContextKind::Post), Some(&[0.25, 0.5, 0.75][..]));
         assert_eq!(ctx.edges(ContextKind::Parent), None);
-        assert_eq!(ctx.kinds(), [true, false, true]);
-        assert_eq!(ctx.n_columns(), 8);
+        assert_eq!(ctx.kinds(), [true, false, true, true]);
+        assert_eq!(ctx.n_columns(), 11);
         assert_eq!(ctx.bucket(ContextKind::Post, 0.25), Some(0));
         assert_eq!(ctx.bucket(ContextKind::Post, 0.26), Some(1));
         assert_eq!(ctx.bucket(ContextKind::Post, 1.0), Some(3));
@@ -874,9 +967,17 @@ mod tests {
         assert_eq!(ctx.column(ContextKind::Thread, 0.0), Some(4));
         assert_eq!(ctx.column(ContextKind::Thread, 0.01), Some(7));
         assert_eq!(ctx.column_name(7).as_deref(), Some("ctx:thread:3"));
-        assert_eq!(ctx.column_name(8), None);
-        let cols: Vec<usize> = ctx.columns(&[Some(0.6), Some(0.9), Some(0.0)]).collect();
-        assert_eq!(cols, [2, 4]);
+        // Links have fixed buckets: none, one, two or more.
+        assert_eq!(ctx.edges(ContextKind::Links), Some(&LINK_EDGES[..]));
+        assert_eq!(ctx.column(ContextKind::Links, 0.0), Some(8));
+        assert_eq!(ctx.column(ContextKind::Links, 1.0), Some(9));
+        assert_eq!(ctx.column(ContextKind::Links, 7.0), Some(10));
+        assert_eq!(ctx.column_name(10).as_deref(), Some("ctx:links:2"));
+        assert_eq!(ctx.column_name(11), None);
+        let cols: Vec<usize> = ctx
+            .columns(&[Some(0.6), Some(0.9), Some(0.0), Some(1.0)])
+            .collect();
+        assert_eq!(cols, [2, 4, 9]);
         assert!(
             ContextFeatures::learn(&ContextParams::off(), &sims)
                 .unwrap()
@@ -887,10 +988,11 @@ mod tests {
 
     #[test]
     fn rejects_bad_settings() {
-        assert!(ContextFeatures::from_edges(0.0, [None, None, None]).is_err());
-        assert!(ContextFeatures::from_edges(f64::NAN, [None, None, None]).is_err());
-        assert!(ContextFeatures::from_edges(1.0, [Some(vec![0.5, 0.1]), None, None]).is_err());
-        assert!(ContextFeatures::from_edges(1.0, [Some(vec![f64::INFINITY]), None, None]).is_err());
-        assert!(ContextFeatures::from_edges(1.0, [Some(vec![0.0; 64]), None, None]).is_err());
+        assert!(ContextFeatures::from_edges(0.0, [None, None, None, None]).is_err());
+        assert!(ContextFeatures::from_edges(f64::NAN, [None, None, None, None]).is_err());
+        let first = |e: Vec<f64>| ContextFeatures::from_edges(1.0, [Some(e), None, None, None]);
+        assert!(first(vec![0.5, 0.1]).is_err());
+        assert!(first(vec![f64::INFINITY]).is_err());
+        assert!(first(vec![0.0; 64]).is_err());
     }
 }

@@ -9,9 +9,9 @@ use comment_sieve::input::{
     ExportField, ExportFields, FieldMap, Format, InputOptions, Position, Skip,
 };
 use comment_sieve::{
-    Calibration, ClassPriors, Classifier, ClassifierParams, Comment, ContextScoring, Evaluation,
-    Label, LeaveOneSourceOut, ModelInfo, NaiveBayesKind, NormalizerConfig, Probabilities,
-    TermWeight, VectorizerConfig, Verdict, calibrate, cross_validate_weighted,
+    Calibration, ClassPriors, Classifier, ClassifierParams, Comment, ContextKind, ContextScoring,
+    Evaluation, Label, LeaveOneSourceOut, ModelInfo, NaiveBayesKind, NormalizerConfig,
+    Probabilities, TermWeight, VectorizerConfig, Verdict, calibrate, cross_validate_weighted,
     leave_one_source_out, tune_class_offsets,
 };
 use indicatif::{ProgressBar, ProgressStyle};
@@ -521,7 +521,8 @@ struct TrainArgs {
     /// Weight of a context token in a comment's row.
     #[arg(long)]
     context_weight: Option<f64>,
-    /// Which contexts to use: any of post, parent, thread.
+    /// Which contexts to use: any of post, parent, thread, and links (the number of links in
+    /// the comment: 0, 1, 2 or more).
     #[arg(long, value_enum, value_delimiter = ',', value_name = "KINDS")]
     context_kinds: Option<Vec<ContextKindArg>>,
     /// How context tokens are scored: conditional on the context being there, or as
@@ -541,6 +542,7 @@ enum ContextKindArg {
     Post,
     Parent,
     Thread,
+    Links,
 }
 
 impl TrainArgs {
@@ -693,6 +695,7 @@ impl TrainArgs {
             p.context.post = kinds.contains(&ContextKindArg::Post);
             p.context.parent = kinds.contains(&ContextKindArg::Parent);
             p.context.thread = kinds.contains(&ContextKindArg::Thread);
+            p.context.links = kinds.contains(&ContextKindArg::Links);
         }
         Ok(p)
     }
@@ -1073,6 +1076,7 @@ fn train_command(file_name: &str, split: &str, args: &TrainArgs) -> String {
                     ContextKindArg::Post => "post",
                     ContextKindArg::Parent => "parent",
                     ContextKindArg::Thread => "thread",
+                    ContextKindArg::Links => "links",
                 })
                 .collect::<Vec<_>>()
                 .join(",")
@@ -1587,7 +1591,7 @@ struct Inspection<'a> {
     info: &'a ModelInfo,
     temperature: Option<f64>,
     /// Post-aware context features: token weight, scoring, bucket edges per kind.
-    context: &'a comment_sieve::ContextFeatures,
+    context: ContextView<'a>,
     normalizer: NormalizerConfig,
     /// Whether the normalizer folds obscured spellings (stored apart from the rest of the
     /// normalizer settings, from model format 4 on).
@@ -1600,6 +1604,28 @@ struct Inspection<'a> {
     n_terms: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     vocabulary: Option<Vec<TermView<'a>>>,
+}
+
+/// [`comment_sieve::ContextFeatures`] with every kind, links included.
+#[derive(Serialize)]
+struct ContextView<'a> {
+    weight: f64,
+    scoring: comment_sieve::ContextScoring,
+    /// The kinds, in the order of `edges`.
+    kinds: [&'static str; ContextKind::COUNT],
+    /// Bucket edges per kind; null for a kind the model does not use.
+    edges: [Option<&'a [f64]>; ContextKind::COUNT],
+}
+
+impl<'a> ContextView<'a> {
+    fn of(context: &'a comment_sieve::ContextFeatures) -> Self {
+        ContextView {
+            weight: context.weight(),
+            scoring: context.scoring(),
+            kinds: ContextKind::ALL.map(ContextKind::as_str),
+            edges: ContextKind::ALL.map(|k| context.edges(k)),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -1622,7 +1648,7 @@ fn inspect(classifier: &Classifier, json: bool) -> Result<()> {
         format_version: u16::from_le_bytes([bytes_version[0], bytes_version[1]]),
         info: classifier.info(),
         temperature: classifier.temperature(),
-        context: classifier.context(),
+        context: ContextView::of(classifier.context()),
         normalizer: classifier.normalizer().config(),
         fold_evasions: classifier.normalizer().config().fold_evasions,
         vectorizer: v.config(),

@@ -5,7 +5,7 @@
 //! | bytes | content |
 //! |---|---|
 //! | 0..8 | magic `CSIEVEMD` |
-//! | 8..10 | format version (currently 4; versions 1 to 3 are still read) |
+//! | 8..10 | format version (4 to 6, the oldest that holds the model; versions 1 to 3 are still read) |
 //! | 10..12 | reserved, 0 |
 //! | 12..20 | body length in bytes |
 //! | 20..24 | CRC-32 of the body |
@@ -31,6 +31,11 @@
 //! body keep the version-4 layout (`StoredVectorizerConfig`). A model without targeted pairs is
 //! still written as version 4, byte for byte as before, so older builds read it.
 //!
+//! Version 6 appends to the version-5 body the postcard encoding of an `Option<Vec<f64>>`: the
+//! bucket edges of the link-count tokens ([`crate::context::ContextKind::Links`]), `None` for a
+//! model without them. Older files load without them. A model without link tokens is still
+//! written as version 5 or 4, as before.
+//!
 //! A file is refused, with the reason, if its magic, version, length or checksum is wrong, or if
 //! its body does not decode into a consistent model.
 
@@ -48,8 +53,11 @@ use std::path::{Path, PathBuf};
 pub const MAGIC: [u8; 8] = *b"CSIEVEMD";
 /// The newest model-file format version this build reads and writes (it writes the oldest
 /// version that holds the model: [`FORMAT_VERSION_WITHOUT_TARGETS`] for a model without
-/// targeted pairs).
-pub const FORMAT_VERSION: u16 = 5;
+/// targeted pairs or link tokens, [`FORMAT_VERSION_WITHOUT_LINKS`] for one with targeted pairs
+/// and without link tokens).
+pub const FORMAT_VERSION: u16 = 6;
+/// The version written for a model with targeted pairs and without link tokens.
+pub const FORMAT_VERSION_WITHOUT_LINKS: u16 = 5;
 /// The version written for a model without targeted pairs.
 pub const FORMAT_VERSION_WITHOUT_TARGETS: u16 = 4;
 /// The oldest model-file format version this build reads.
@@ -201,12 +209,23 @@ pub(crate) fn encode(classifier: &Classifier) -> Vec<u8> {
         postcard::to_stdvec(&classifier.normalizer().config().fold_evasions).unwrap_or_default();
     body.extend_from_slice(&fold);
     let target_window = vectorizer.config().target_window;
-    let version = if target_window == 0 {
-        FORMAT_VERSION_WITHOUT_TARGETS
-    } else {
-        body.extend_from_slice(&postcard::to_stdvec(&target_window).unwrap_or_default());
+    let link_edges = classifier
+        .context()
+        .edges(crate::context::ContextKind::Links)
+        .map(<[f64]>::to_vec);
+    let version = if link_edges.is_some() {
         FORMAT_VERSION
+    } else if target_window != 0 {
+        FORMAT_VERSION_WITHOUT_LINKS
+    } else {
+        FORMAT_VERSION_WITHOUT_TARGETS
     };
+    if version >= FORMAT_VERSION_WITHOUT_LINKS {
+        body.extend_from_slice(&postcard::to_stdvec(&target_window).unwrap_or_default());
+    }
+    if version >= FORMAT_VERSION {
+        body.extend_from_slice(&postcard::to_stdvec(&link_edges).unwrap_or_default());
+    }
     let mut out = Vec::with_capacity(HEADER_LEN + body.len());
     out.extend_from_slice(&MAGIC);
     out.extend_from_slice(&version.to_le_bytes());
@@ -287,6 +306,15 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Classifier, ModelError> {
         (0, rest)
     } else {
         postcard::take_from_bytes::<u8>(rest)?
+    };
+    let (context, rest) = if version <= 5 {
+        (context, rest)
+    } else {
+        let (edges, rest) = postcard::take_from_bytes::<Option<Vec<f64>>>(rest)?;
+        let context = context
+            .with_link_edges(edges)
+            .map_err(|e| ModelError::Invalid(e.to_string()))?;
+        (context, rest)
     };
     if !rest.is_empty() {
         return Err(ModelError::Invalid(format!(

@@ -175,6 +175,9 @@ pub(crate) struct ScoringTable {
     l2_normalize: bool,
     /// `1 + ln n` for small counts `n` (from 0), the sublinear term weight, computed once.
     sublinear: [f64; SUBLINEAR_COUNTS],
+    /// The column of the link placeholder word `_url_`, if the vocabulary has it: its count
+    /// is the text's number of links (see [`crate::context::count_links`]).
+    url_column: Option<u32>,
 }
 
 /// How many counts [`ScoringTable::sublinear`] holds.
@@ -193,6 +196,7 @@ impl ScoringTable {
             term_weight: vectorizer.config().term_weight,
             l2_normalize: vectorizer.config().l2_normalize,
             sublinear: std::array::from_fn(|n| 1.0 + (n as f64).ln()),
+            url_column: vectorizer.vocabulary().get(crate::normalize::URL_TOKEN),
         };
         table.refresh(vectorizer, model, 0..model.n_features());
         Some(table)
@@ -220,16 +224,26 @@ impl ScoringTable {
         self.log_total = model.log_total();
     }
 
-    /// The joint log-likelihood of each class for one raw text, normalized by `normalizer`.
+    /// The joint log-likelihood of each class for one raw text, normalized by `normalizer`,
+    /// and the text's number of links (0 if the vocabulary has no `_url_` word).
     pub(crate) fn joint_log_likelihood(
         &self,
         vectorizer: &Vectorizer,
         normalizer: &Normalizer,
         text: &str,
         scratch: &mut ScoringScratch,
-    ) -> [f64; K] {
+    ) -> ([f64; K], usize) {
         self.count_columns(vectorizer, normalizer, text, scratch);
-        self.score_counted(&scratch.tally.counted)
+        (
+            self.score_counted(&scratch.tally.counted),
+            self.links_counted(&scratch.tally),
+        )
+    }
+
+    /// How many times the last counted text had the `_url_` word.
+    fn links_counted(&self, tally: &Tally) -> usize {
+        self.url_column
+            .map_or(0, |column| tally.count_of(column) as usize)
     }
 
     /// The joint log-likelihoods of `(column, count)` pairs (see [`Tally::count`]).
@@ -408,8 +422,8 @@ impl ScoringTable {
     /// The vector of one raw text, equal to `vectorizer.transform(&normalizer.normalize(text))`
     /// (the same counts, weighed with the same arithmetic in the same order, so the same bits),
     /// found through this table's index, with the term weights of the scoring pass; returns
-    /// the text's joint log-likelihoods, the same as [`ScoringTable::joint_log_likelihood`]
-    /// gives.
+    /// the text's joint log-likelihoods and number of links, the same as
+    /// [`ScoringTable::joint_log_likelihood`] gives.
     pub(crate) fn transform_and_score(
         &self,
         vectorizer: &Vectorizer,
@@ -417,8 +431,9 @@ impl ScoringTable {
         text: &str,
         scratch: &mut ScoringScratch,
         out: &mut FeatureVector,
-    ) -> [f64; K] {
+    ) -> ([f64; K], usize) {
         self.count_columns(vectorizer, normalizer, text, scratch);
+        let links = self.links_counted(&scratch.tally);
         let Tally {
             counted,
             weights,
@@ -444,7 +459,7 @@ impl ScoringTable {
         if self.l2_normalize {
             crate::vectorize::scale_to_unit_length(&mut out.values);
         }
-        jll
+        (jll, links)
     }
 }
 
@@ -573,6 +588,31 @@ struct Tally {
 }
 
 impl Tally {
+    /// The slot `column` starts probing from.
+    fn home_slot(&self, column: u32) -> usize {
+        let bits = self.slots.len().trailing_zeros();
+        (u64::from(column).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - bits)) as usize
+    }
+
+    /// How many times the last counted columns held `column`.
+    fn count_of(&self, column: u32) -> u32 {
+        if self.slots.is_empty() {
+            return 0;
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = self.home_slot(column);
+        loop {
+            match self.slots[i] {
+                0 => return 0,
+                k => match self.counted.get(k as usize - 1) {
+                    Some(&(c, n)) if c == column => return n,
+                    Some(_) => i = (i + 1) & mask,
+                    None => return 0,
+                },
+            }
+        }
+    }
+
     /// The distinct `columns` with their counts, in order of first occurrence.
     fn count(&mut self, columns: &[u32]) {
         for &slot in &self.taken {
@@ -584,11 +624,9 @@ impl Tally {
         if self.slots.len() < need {
             self.slots = vec![0; need];
         }
-        let bits = self.slots.len().trailing_zeros();
         let mask = self.slots.len() - 1;
         for &column in columns {
-            let mut i =
-                (u64::from(column).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - bits)) as usize;
+            let mut i = self.home_slot(column);
             loop {
                 match self.slots[i] {
                     0 => {
@@ -615,12 +653,16 @@ mod tests {
     #[test]
     fn tally_counts_in_first_seen_order_and_resets() {
         let mut tally = Tally::default();
+        assert_eq!(tally.count_of(5), 0);
         tally.count(&[5, 3, 5, 9, 3, 5]);
         assert_eq!(tally.counted, [(5, 3), (3, 2), (9, 1)]);
+        assert_eq!([5, 3, 9, 4].map(|c| tally.count_of(c)), [3, 2, 1, 0]);
         tally.count(&[9]);
         assert_eq!(tally.counted, [(9, 1)]);
+        assert_eq!([5, 9].map(|c| tally.count_of(c)), [0, 1]);
         tally.count(&[]);
         assert_eq!(tally.counted, []);
+        assert_eq!(tally.count_of(9), 0);
         let many: Vec<u32> = (0..1000).chain(0..1000).collect();
         tally.count(&many);
         let counted = &tally.counted;
@@ -631,6 +673,8 @@ mod tests {
                 .enumerate()
                 .all(|(i, &(c, n))| c == i as u32 && n == 2)
         );
+        assert!((0..1000).all(|c| tally.count_of(c) == 2));
+        assert_eq!(tally.count_of(1000), 0);
     }
 
     /// `find`, then `store` on a miss, the way `count_columns` uses the cache.

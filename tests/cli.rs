@@ -505,13 +505,22 @@ fn model_inspect_prints_the_configuration_as_json() {
     let out = run(&["model", "inspect"]);
     assert_ok(&out, "model inspect");
     let v: Value = serde_json::from_str(&stdout(&out)).expect("inspect prints JSON");
-    assert_eq!(v["format_version"], 4);
+    assert_eq!(v["format_version"], 6);
     assert_eq!(v["fold_evasions"], true);
     assert!(v["temperature"].as_f64().is_some_and(|t| t > 0.0), "{v}");
-    // The default model uses thread similarity only.
+    // The default model uses thread similarity and link counts.
     assert_eq!(v["context"]["scoring"], "conditional");
+    assert_eq!(
+        v["context"]["kinds"],
+        serde_json::json!(["post", "parent", "thread", "links"])
+    );
     assert!(v["context"]["edges"][2].is_array(), "{v}");
     assert!(v["context"]["edges"][0].is_null(), "{v}");
+    assert_eq!(
+        v["context"]["edges"][3],
+        serde_json::json!([0.5, 1.5]),
+        "{v}"
+    );
     assert!(v["alpha"].as_f64().unwrap() > 0.0);
     assert!(v["vectorizer"]["ngram_range"].is_array());
     assert!(v["normalizer"]["strip_html"].is_boolean());

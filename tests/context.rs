@@ -1,5 +1,5 @@
 //! Post-aware context features: which comments get context tokens, leave-one-out thread
-//! profiles, and the features' round trip through the model file.
+//! profiles, link-count tokens, and the features' round trip through the model file.
 
 use comment_sieve::{
     Calibration, Classifier, ClassifierParams, Comment, ContextKind, ContextParams, ContextScoring,
@@ -8,6 +8,7 @@ use comment_sieve::{
 
 const THREAD: usize = ContextKind::Thread as usize;
 const POST: usize = ContextKind::Post as usize;
+const LINKS: usize = ContextKind::Links as usize;
 
 /// Small threads: substantive comments talk about their post's subject, off-topic ones don't.
 fn threads() -> (Vec<Comment<'static>>, Vec<Label>) {
@@ -68,6 +69,7 @@ fn params(post: bool, thread: bool) -> ClassifierParams {
             post,
             parent: true,
             thread,
+            links: false,
             scoring: ContextScoring::Conditional,
         },
         ..Default::default()
@@ -78,7 +80,7 @@ fn params(post: bool, thread: bool) -> ClassifierParams {
 fn a_comment_with_its_post_text_gets_post_tokens_and_one_without_does_not() {
     let (comments, labels) = threads();
     let classifier = params(true, true).train(&comments, &labels).unwrap();
-    assert_eq!(classifier.context().kinds(), [true, false, true]);
+    assert_eq!(classifier.context().kinds(), [true, false, true, false]);
     let with_post = Comment::new("x", "the budget plan needs money")
         .with_post_title("The city budget for schools");
     let tokens = classifier.context_tokens(&with_post);
@@ -215,4 +217,140 @@ fn bad_context_settings_are_training_errors() {
     let mut p = params(true, true);
     p.context.buckets = 65;
     assert!(p.train(&comments, &labels).is_err());
+}
+
+/// Spam with links, arguments without: the link count is worth learning.
+fn linked_spam() -> (Vec<Comment<'static>>, Vec<Label>) {
+    let (mut comments, mut labels) = threads();
+    for (i, label) in labels.iter().enumerate() {
+        if *label == Label::OffTopic {
+            let text = format!("{} https://deals{i}.example.com/win", comments[i].text);
+            comments[i].text = text.into();
+        }
+    }
+    // A few substantive comments cite one source.
+    for i in (0..comments.len()).step_by(9) {
+        if labels[i] == Label::Substantive {
+            let text = format!(
+                "{} (source: www.cityreport.example/budget)",
+                comments[i].text
+            );
+            comments[i].text = text.into();
+        }
+    }
+    comments.push(Comment::new(
+        "extra",
+        "no links at all, only words about the budget",
+    ));
+    labels.push(Label::Substantive);
+    (comments, labels)
+}
+
+fn with_links(post: bool, thread: bool) -> ClassifierParams {
+    let mut p = params(post, thread);
+    p.context.links = true;
+    p
+}
+
+#[test]
+fn every_comment_gets_a_link_count_token_in_every_path() {
+    let (comments, labels) = linked_spam();
+    let classifier = with_links(false, true).train(&comments, &labels).unwrap();
+    assert_eq!(classifier.context().kinds(), [false, false, true, true]);
+    let token = |text: &str| classifier.context_tokens(&Comment::new("x", text.to_string()));
+    assert_eq!(token("just words"), ["ctx:links:0"]);
+    assert_eq!(token("see http://a.example/x"), ["ctx:links:1"]);
+    assert_eq!(
+        token("http://a.example www.b.example and c.example.com"),
+        ["ctx:links:2"]
+    );
+    // A comment read alone: its text and its link token, the same from classify and
+    // classify_text, and different from the text's terms alone.
+    let spam = Comment::new("s", "win gift cards at https://deals.example.com now");
+    assert_eq!(
+        classifier.classify(&spam),
+        classifier.classify_text(&spam.text)
+    );
+    let no_links = params(false, true).train(&comments, &labels).unwrap();
+    assert_ne!(
+        classifier.classify(&spam).joint_log_likelihood,
+        no_links.classify(&spam).joint_log_likelihood
+    );
+    // In a batch, a comment without a thread gets exactly what it gets alone; one in a thread
+    // gets both tokens.
+    let batch = [
+        spam.clone(),
+        Comment::new("t1", "the budget plan needs money").with_post_id("t"),
+        Comment::new("t2", "money for the budget, see www.cityreport.example").with_post_id("t"),
+    ];
+    let verdicts = classifier.classify_batch(&batch);
+    assert_eq!(verdicts[0], classifier.classify(&spam));
+    let sims = classifier.batch_similarities(&batch);
+    assert_eq!(sims[0][LINKS], Some(1.0));
+    assert_eq!(sims[0][THREAD], None);
+    assert_eq!(sims[1][LINKS], Some(0.0));
+    assert_eq!(sims[2][LINKS], Some(1.0));
+    assert!(sims[1][THREAD].is_some() && sims[2][THREAD].is_some());
+    // Explanations name the token, with an empty span at the start.
+    let explained = classifier.explain(&spam);
+    assert!(
+        explained
+            .evidence()
+            .iter()
+            .any(|e| e.term == "ctx:links:1" && e.span == (0..0)),
+        "{:?}",
+        explained.evidence()
+    );
+    assert_eq!(explained.label, classifier.classify(&spam).label);
+}
+
+#[test]
+fn link_tokens_learn_that_spam_links_and_survive_the_model_file() {
+    let (comments, labels) = linked_spam();
+    let classifier = with_links(false, true).train(&comments, &labels).unwrap();
+    // The same words, with and without links: links move the verdict towards off-topic.
+    let words = "the plan is fine";
+    let linked = format!("{words} http://x.example/1 http://y.example/2");
+    let p_off = |text: &str| {
+        classifier
+            .classify_text(text)
+            .probabilities
+            .get(Label::OffTopic)
+    };
+    assert!(p_off(&linked) > p_off(words));
+    // The model file keeps the link edges, and a model without them still loads as before.
+    let bytes = classifier.to_bytes();
+    assert_eq!(u16::from_le_bytes([bytes[8], bytes[9]]), 6);
+    let back = Classifier::from_bytes(&bytes).unwrap();
+    assert_eq!(back.context(), classifier.context());
+    assert_eq!(back.to_bytes(), bytes);
+    assert_eq!(
+        back.classify_batch(&comments),
+        classifier.classify_batch(&comments)
+    );
+    let without = params(false, true).train(&comments, &labels).unwrap();
+    assert_eq!(
+        u16::from_le_bytes([without.to_bytes()[8], without.to_bytes()[9]]),
+        4
+    );
+    // Learning and forgetting a comment with links restores the model exactly.
+    let mut learner = classifier.clone();
+    let c = Comment::new("n", "buy now at http://x.example and http://y.example");
+    learner.learn(&c, Label::OffTopic).unwrap();
+    assert_ne!(learner.to_bytes(), bytes);
+    learner.forget(&c, Label::OffTopic).unwrap();
+    assert_eq!(learner.to_bytes(), bytes);
+}
+
+#[test]
+fn a_vocabulary_without_the_link_word_turns_link_tokens_off() {
+    let comments = [
+        Comment::new("1", "you are an idiot"),
+        Comment::new("2", "buy cheap pills"),
+        Comment::new("3", "the budget cuts will hurt schools"),
+    ];
+    let labels = [Label::Abusive, Label::OffTopic, Label::Substantive];
+    let classifier = with_links(false, true).train(&comments, &labels).unwrap();
+    assert!(!classifier.context().kinds()[LINKS]);
+    assert!(classifier.context_tokens(&comments[0]).is_empty());
 }

@@ -12,12 +12,17 @@ fn explain(text: &str) -> Verdict {
 }
 
 /// Every evidence span, normalized on its own, gives back the term: a word or word pair
-/// exactly, a prefix term as the start of the word.
+/// exactly, a prefix term as the start of the word. Context tokens (`ctx:...`, such as the
+/// link count) are not words of the text: their span is empty, at the start.
 fn assert_spans_spell_terms(text: &str) {
     let verdict = explain(text);
     let normalizer = Normalizer::default();
     assert!(!verdict.evidence().is_empty(), "no evidence for {text:?}");
     for e in verdict.evidence() {
+        if e.term.starts_with("ctx:") {
+            assert_eq!(e.span, 0..0, "{:?} in {text:?}", e.term);
+            continue;
+        }
         let piece = &text[e.span.clone()];
         let words: Vec<String> = Tokenizer
             .tokenize(&normalizer.normalize(piece))
@@ -104,9 +109,32 @@ fn repeated_terms_are_counted_once_with_the_first_span() {
 }
 
 #[test]
-fn text_without_known_terms_has_no_evidence() {
-    assert!(explain("").evidence().is_empty());
-    assert!(explain("zqxj vbnmq").evidence().is_empty());
+fn text_without_known_terms_has_only_its_link_count_as_evidence() {
+    for text in ["", "zqxj vbnmq"] {
+        let terms: Vec<String> = explain(text)
+            .evidence()
+            .iter()
+            .map(|e| e.term.clone())
+            .collect();
+        assert_eq!(terms, ["ctx:links:0"], "{text:?}");
+    }
+}
+
+#[test]
+fn the_link_count_is_evidence_towards_off_topic() {
+    let text = "Check out my channel http://bit.ly/xyz and www.example.com/free for gift cards";
+    let verdict = explain(text);
+    let links = verdict
+        .evidence()
+        .iter()
+        .find(|e| e.term == "ctx:links:2")
+        .expect("two links");
+    let off_topic = Label::OffTopic as usize;
+    assert!(
+        links.log_likelihood_ratio[off_topic] > 0.0,
+        "{:?}",
+        links.log_likelihood_ratio
+    );
 }
 
 proptest::proptest! {

@@ -27,11 +27,11 @@ fn body_len_field(bytes: &[u8]) -> u64 {
     u64::from_le_bytes(bytes[12..20].try_into().unwrap())
 }
 
-/// A file with `body` and a correct header (version 4, the version of [`Body`]).
+/// A file with `body` and a correct header (version 6, the version of [`Body`]).
 fn with_header(body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(HEADER_LEN + body.len());
     out.extend_from_slice(&MAGIC);
-    out.extend_from_slice(&FORMAT_VERSION_WITHOUT_TARGETS.to_le_bytes());
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     out.extend_from_slice(&[0, 0]);
     out.extend_from_slice(&(body.len() as u64).to_le_bytes());
     out.extend_from_slice(&crc32fast::hash(body).to_le_bytes());
@@ -39,10 +39,11 @@ fn with_header(body: &[u8]) -> Vec<u8> {
     out
 }
 
-/// A mirror of the model file's version-4 body as documented in `src/model_file.rs` (postcard
+/// A mirror of the model file's version-6 body as documented in `src/model_file.rs` (postcard
 /// is not self-describing, so field order and types must match): the version-1 body, then the
-/// temperature, then the context features, then whether the normalizer folds evasions. Used to craft bodies that pass the checksum but
-/// hold inconsistent content.
+/// temperature, then the context features, then whether the normalizer folds evasions, then
+/// the target window, then the link-token edges. Used to craft bodies that pass the checksum
+/// but hold inconsistent content.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Body {
     info: ModelInfo,
@@ -58,6 +59,15 @@ struct Body {
     temperature: Option<f64>,
     context: ContextMirror,
     fold_evasions: bool,
+    target_window: u8,
+    link_edges: Option<Vec<f64>>,
+}
+
+/// The number of bytes the parts after the fold-evasions flag take in `body`.
+fn bytes_after_fold_flag(body: &Body) -> usize {
+    postcard::to_stdvec(&(body.target_window, &body.link_edges))
+        .unwrap()
+        .len()
 }
 
 /// The stored [`comment_sieve::ContextFeatures`].
@@ -230,11 +240,8 @@ fn load_checks_the_file_like_from_bytes() {
 fn the_embedded_header_is_as_documented() {
     let b = embedded();
     assert_eq!(&b[..8], &MAGIC);
-    // The default model has no targeted pairs: version 4.
-    assert_eq!(
-        u16::from_le_bytes([b[8], b[9]]),
-        FORMAT_VERSION_WITHOUT_TARGETS
-    );
+    // The default model has link tokens: version 6.
+    assert_eq!(u16::from_le_bytes([b[8], b[9]]), FORMAT_VERSION);
     assert_eq!(&b[10..12], &[0, 0]);
     assert_eq!(body_len_field(b), (b.len() - HEADER_LEN) as u64);
     assert_eq!(
@@ -1090,10 +1097,10 @@ fn bad_context_features_are_invalid() {
         ..body.clone()
     })
     .unwrap();
-    // The body ends with: Some tag (1), length 1 (0x01), one f64 (8 bytes), then the
-    // fold-evasions flag (1 byte). Make the length a huge varint that the remaining bytes
-    // can't hold.
-    let len_at = bytes.len() - 10;
+    // The context part ends with: Some tag (1), length 1 (0x01), one f64 (8 bytes); then come
+    // the fold-evasions flag (1 byte) and the later parts. Make the length a huge varint that
+    // the remaining bytes can't hold.
+    let len_at = bytes.len() - bytes_after_fold_flag(&body) - 1 - 9;
     assert_eq!(bytes[len_at], 1);
     bytes.splice(len_at..len_at + 1, [0xff, 0xff, 0xff, 0xff, 0x0f]);
     let err = decode(&with_header(&bytes)).unwrap_err();
@@ -1116,12 +1123,16 @@ fn a_version_4_body_stores_whether_evasions_are_folded() {
     };
     let loaded = decode(&encode_body(&off)).unwrap();
     assert!(!loaded.normalizer().config().fold_evasions);
-    // A version-4 body without the flag is cut short; a flag byte other than 0 or 1 is refused.
-    let mut bytes = postcard::to_stdvec(&body).unwrap();
-    bytes.pop();
-    assert!(decode(&with_header(&bytes)).is_err());
-    bytes.push(7);
-    assert!(decode(&with_header(&bytes)).is_err());
+    // A body cut before the flag is cut short; a flag byte other than 0 or 1 is refused.
+    let bytes = postcard::to_stdvec(&body).unwrap();
+    let flag_at = bytes.len() - bytes_after_fold_flag(&body) - 1;
+    assert_eq!(bytes[flag_at], 1);
+    for version in [4, FORMAT_VERSION] {
+        assert!(decode(&with_version(version, &bytes[..flag_at])).is_err());
+    }
+    let mut bad_flag = bytes.clone();
+    bad_flag[flag_at] = 7;
+    assert!(decode(&with_header(&bad_flag)).is_err());
     // The same body labelled version 3 has one unexpected byte at its end.
     let full = postcard::to_stdvec(&body).unwrap();
     assert!(matches!(
@@ -1150,6 +1161,7 @@ fn a_model_with_targeted_pairs_is_written_as_version_5_and_round_trips() {
         .collect();
     let mut params = ClassifierParams::default();
     params.vectorizer.target_window = 4;
+    params.context.links = false;
     params.calibration = comment_sieve::Calibration::None;
     let classifier = params.train(&comments, &labels).unwrap();
     let terms = classifier.vectorizer().vocabulary().terms();
@@ -1158,7 +1170,7 @@ fn a_model_with_targeted_pairs_is_written_as_version_5_and_round_trips() {
     let bytes = classifier.to_bytes();
     assert_eq!(
         u16::from_le_bytes(bytes[8..10].try_into().unwrap()),
-        FORMAT_VERSION
+        comment_sieve::model_file::FORMAT_VERSION_WITHOUT_LINKS
     );
     let loaded = decode(&bytes).unwrap();
     assert_eq!(loaded.vectorizer().config().target_window, 4);
@@ -1185,4 +1197,72 @@ fn a_model_with_targeted_pairs_is_written_as_version_5_and_round_trips() {
         decode(&with_version(5, &too_wide)).unwrap_err(),
         ModelError::Invalid(_)
     ));
+}
+
+// ---------------------------------------------------------------------------------------------
+// link-count tokens (version 6)
+
+#[test]
+fn the_embedded_model_stores_its_link_edges_and_they_are_checked() {
+    let body = embedded_body();
+    assert_eq!(body.link_edges.as_deref(), Some(&[0.5, 1.5][..]));
+    let c = Classifier::embedded().unwrap();
+    assert_eq!(
+        c.context().edges(comment_sieve::ContextKind::Links),
+        Some(&[0.5, 1.5][..])
+    );
+    let n_links = 3;
+    let bad = [
+        // No link kind: the counts hold three columns too many.
+        None,
+        // Decreasing, or not finite.
+        Some(vec![1.5, 0.5]),
+        Some(vec![0.5, f64::NAN]),
+        // One bucket more than the counts have columns for.
+        Some(vec![0.5, 1.5, 2.5]),
+        Some(vec![0.5; 64]),
+    ];
+    for link_edges in bad {
+        let crafted = Body {
+            link_edges: link_edges.clone(),
+            ..body.clone()
+        };
+        let err = decode(&encode_body(&crafted)).unwrap_err();
+        assert!(
+            matches!(err, ModelError::Invalid(_)),
+            "{link_edges:?}: {err:?}"
+        );
+    }
+    // Without the link edges and their count columns, the model loads without link tokens.
+    // (Its term scores move a little too: the class totals no longer hold the link counts.)
+    let without = Body {
+        link_edges: None,
+        feature_counts: body.feature_counts[..body.feature_counts.len() - n_links].to_vec(),
+        ..body.clone()
+    };
+    let old = decode(&encode_body(&without)).unwrap();
+    assert!(!old.context().kinds()[comment_sieve::ContextKind::Links as usize]);
+    let text = "Free followers at http://spam.example";
+    assert!(old.context_tokens(&Comment::new("x", text)).is_empty());
+    assert_eq!(c.context_tokens(&Comment::new("x", text)), ["ctx:links:1"]);
+    assert_ne!(
+        old.classify_text(text).joint_log_likelihood,
+        c.classify_text(text).joint_log_likelihood
+    );
+    // Re-encoded, a model without link tokens is written as version 4 again.
+    assert_eq!(
+        u16::from_le_bytes(old.to_bytes()[8..10].try_into().unwrap()),
+        FORMAT_VERSION_WITHOUT_TARGETS
+    );
+    // The version-6 body under a version-5 header leaves unexpected bytes; cut inside the
+    // link edges, it does not decode.
+    let full = postcard::to_stdvec(&body).unwrap();
+    assert!(matches!(
+        decode(&with_version(5, &full)).unwrap_err(),
+        ModelError::Invalid(_)
+    ));
+    let links_len = postcard::to_stdvec(&body.link_edges).unwrap().len();
+    for cut in full.len() - links_len..full.len() {
+        assert!(decode(&with_header(&full[..cut])).is_err(), "cut at {cut}");
+    }
 }

@@ -53,7 +53,7 @@ fn labeled_in_turn(texts: &[String]) -> (Vec<Comment<'_>>, Vec<Label>) {
 
 fn assert_fast_path_matches_reference(classifier: &Classifier, texts: &[String]) {
     for text in texts {
-        let fast = classifier.classify_text(text).joint_log_likelihood;
+        let fast = classifier.terms_joint_log_likelihood(text);
         let reference = classifier
             .model()
             .joint_log_likelihood_of(classifier.features(text).iter());
