@@ -354,9 +354,7 @@ impl Classifier {
     ) -> Option<Similarities> {
         let kinds = self.context.kinds();
         let mut sims = [None; ContextKind::COUNT];
-        if kinds[ContextKind::Links as usize] {
-            sims[ContextKind::Links as usize] = Some(links as f64);
-        }
+        self.set_metadata(&mut sims, comment, links);
         if kinds[ContextKind::Post as usize]
             && comment.post.as_deref().is_some_and(context::has_text)
         {
@@ -365,6 +363,18 @@ impl Classifier {
                 context::post_similarity(&self.normalizer, &self.vectorizer, comment, &vector);
         }
         sims.iter().any(Option::is_some).then_some(sims)
+    }
+
+    /// Sets the metadata values of `sims` (link count, author URL) for the kinds the model
+    /// uses, for `comment` whose text has `links` links.
+    fn set_metadata(&self, sims: &mut Similarities, comment: &Comment<'_>, links: usize) {
+        let kinds = self.context.kinds();
+        if kinds[ContextKind::Links as usize] {
+            sims[ContextKind::Links as usize] = Some(links as f64);
+        }
+        if kinds[ContextKind::AuthorUrl as usize] {
+            sims[ContextKind::AuthorUrl as usize] = context::author_url_value(comment);
+        }
     }
 
     /// Adds the context tokens of `sims` to text-only joint log-likelihoods, as the model
@@ -681,10 +691,8 @@ impl Classifier {
             })
             .unzip();
         let mut sims = plan.similarities(&self.normalizer, &self.vectorizer, comments, &vectors);
-        if self.context.kinds()[ContextKind::Links as usize] {
-            for (s, &(_, links)) in sims.iter_mut().zip(&scores) {
-                s[ContextKind::Links as usize] = Some(links as f64);
-            }
+        for ((s, &(_, links)), comment) in sims.iter_mut().zip(&scores).zip(comments) {
+            self.set_metadata(s, comment, links);
         }
         scores
             .into_iter()
@@ -715,10 +723,8 @@ impl Classifier {
             &refs,
             &vectors,
         );
-        if self.context.kinds()[ContextKind::Links as usize] {
-            for (s, &n) in sims.iter_mut().zip(&links) {
-                s[ContextKind::Links as usize] = Some(n as f64);
-            }
+        for ((s, &n), comment) in sims.iter_mut().zip(&links).zip(comments) {
+            self.set_metadata(s, comment, n);
         }
         sims
     }
@@ -876,7 +882,9 @@ impl Default for ClassifierParams {
             priors: crate::model::ClassPriors::Fixed([0.4966, 0.4066, 1.0]),
             kind: crate::model::NaiveBayesKind::Multinomial,
             // Thread similarity and link count: post-title tokens lowered out-of-fold
-            // macro-F1; link tokens raised it (0.7833 to 0.7875).
+            // macro-F1; link tokens raised it (0.7833 to 0.7875). Author-URL tokens where the
+            // training comments have the field (the shared corpus has none, so the default
+            // model has none).
             context: ContextParams {
                 buckets: 5,
                 weight: 1.5,
@@ -884,6 +892,7 @@ impl Default for ClassifierParams {
                 parent: false,
                 thread: true,
                 links: true,
+                author_url: true,
                 scoring: crate::context::ContextScoring::Conditional,
             },
             calibration: Calibration::default(),
@@ -1003,6 +1012,11 @@ impl ClassifierParams {
         );
         for (s, &n) in sims.iter_mut().zip(links.iter().flatten()) {
             s[ContextKind::Links as usize] = Some(n as f64);
+        }
+        if self.context.kinds()[ContextKind::AuthorUrl as usize] {
+            for (s, comment) in sims.iter_mut().zip(comments) {
+                s[ContextKind::AuthorUrl as usize] = context::author_url_value(comment);
+            }
         }
         let per_kind: [Vec<f64>; ContextKind::COUNT] =
             std::array::from_fn(|k| sims.iter().filter_map(|s| s[k]).collect());

@@ -47,6 +47,10 @@ pub struct Comment<'a> {
     pub parent_id: Option<Cow<'a, str>>,
     /// Who wrote it, when known.
     pub author: Option<Cow<'a, str>>,
+    /// The website its author gave, when the source has such a field: `Some("")` when the
+    /// field is there but empty (WordPress' `comment_author_url`, Blogger's `author/uri`, a
+    /// JSON `author_url`), `None` when the source has no such field.
+    pub author_url: Option<Cow<'a, str>>,
 }
 
 impl<'a> Comment<'a> {
@@ -92,6 +96,12 @@ impl<'a> Comment<'a> {
     /// Sets the author.
     pub fn with_author(mut self, author: impl Into<Cow<'a, str>>) -> Self {
         self.author = Some(author.into());
+        self
+    }
+
+    /// Sets the website the author gave (empty: the source has the field, left blank).
+    pub fn with_author_url(mut self, url: impl Into<Cow<'a, str>>) -> Self {
+        self.author_url = Some(url.into());
         self
     }
 

@@ -11,12 +11,18 @@
 //!   same post in the same batch, as a leave-one-out profile: the sum of the unit-length vectors
 //!   of the thread's comments minus the comment's own, so its own words never count as context.
 //!
-//! One more kind is not a context but a plain fact about the comment, scored the same way:
+//! Two more kinds are not contexts but plain facts about the comment (metadata), scored the
+//! same way:
 //!
 //! - [`ContextKind::Links`]: how many links the comment holds (the `_url_` words its normalized
 //!   text has: 0, 1, or 2 or more). Spam links; arguments seldom do. Term weights can't say this
 //!   well: each comment's vector has unit length, so one `_url_` in a long comment weighs
 //!   almost nothing.
+//! - [`ContextKind::AuthorUrl`]: whether the author gave a website (0 or 1), for comments from
+//!   a source that has the field ([`Comment::author_url`]): comment spam is written for the
+//!   backlink. The shared corpus has no author fields, so the default model does not use it;
+//!   a model trained on a site's own export (WordPress, Blogger, or JSON/CSV with an
+//!   `author_url` field) does.
 //!
 //! Each similarity falls into one of a few buckets, whose edges are quantiles of the training
 //! similarities of that kind, and becomes a pseudo-token such as `ctx:thread:2`: one extra model
@@ -55,11 +61,14 @@ pub enum ContextKind {
     Thread,
     /// Not a context: the number of links in the comment itself (see [`count_links`]).
     Links,
+    /// Not a context: whether the comment's author gave a website (see
+    /// [`author_url_value`]).
+    AuthorUrl,
 }
 
 impl ContextKind {
     /// Number of kinds.
-    pub const COUNT: usize = 4;
+    pub const COUNT: usize = 5;
 
     /// Every kind, in column order.
     pub const ALL: [ContextKind; Self::COUNT] = [
@@ -67,6 +76,7 @@ impl ContextKind {
         ContextKind::Parent,
         ContextKind::Thread,
         ContextKind::Links,
+        ContextKind::AuthorUrl,
     ];
 
     /// The kind's name in token names.
@@ -76,6 +86,7 @@ impl ContextKind {
             ContextKind::Parent => "parent",
             ContextKind::Thread => "thread",
             ContextKind::Links => "links",
+            ContextKind::AuthorUrl => "author_url",
         }
     }
 
@@ -127,6 +138,10 @@ pub struct ContextParams {
     /// `buckets` says).
     #[serde(default)]
     pub links: bool,
+    /// Use whether the author gave a website (buckets: no, yes), for comments whose source
+    /// has the field.
+    #[serde(default)]
+    pub author_url: bool,
     /// How tokens are scored.
     #[serde(default)]
     pub scoring: ContextScoring,
@@ -142,6 +157,7 @@ impl ContextParams {
             parent: false,
             thread: false,
             links: false,
+            author_url: false,
             scoring: ContextScoring::Conditional,
         }
     }
@@ -151,7 +167,13 @@ impl ContextParams {
         if self.buckets == 0 {
             return [false; ContextKind::COUNT];
         }
-        [self.post, self.parent, self.thread, self.links]
+        [
+            self.post,
+            self.parent,
+            self.thread,
+            self.links,
+            self.author_url,
+        ]
     }
 }
 
@@ -183,7 +205,8 @@ pub const MAX_BUCKETS: usize = 64;
 ///
 /// ```
 /// use comment_sieve::{ContextFeatures, ContextKind};
-/// let ctx = ContextFeatures::from_edges(1.0, [None, None, Some(vec![0.05, 0.2]), None]).unwrap();
+/// let ctx =
+///     ContextFeatures::from_edges(1.0, [None, None, Some(vec![0.05, 0.2]), None, None]).unwrap();
 /// assert_eq!(ctx.n_columns(), 3);
 /// assert_eq!(ctx.bucket(ContextKind::Thread, 0.0), Some(0));
 /// assert_eq!(ctx.bucket(ContextKind::Thread, 0.1), Some(1));
@@ -193,7 +216,8 @@ pub const MAX_BUCKETS: usize = 64;
 /// ```
 ///
 /// Serialized (in the model file), it holds the first three kinds only, as model files of
-/// version 3 to 5 do; the links kind's edges are stored after it (see [`crate::model_file`]).
+/// version 3 to 5 do; the edges of the metadata kinds are stored after it (see
+/// [`crate::model_file`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(from = "StoredContextFeatures", into = "StoredContextFeatures")]
 pub struct ContextFeatures {
@@ -217,14 +241,14 @@ impl From<StoredContextFeatures> for ContextFeatures {
         ContextFeatures {
             weight: stored.weight,
             scoring: stored.scoring,
-            edges: [post, parent, thread, None],
+            edges: [post, parent, thread, None, None],
         }
     }
 }
 
 impl From<ContextFeatures> for StoredContextFeatures {
     fn from(features: ContextFeatures) -> Self {
-        let [post, parent, thread, _links] = features.edges;
+        let [post, parent, thread, _links, _author_url] = features.edges;
         StoredContextFeatures {
             weight: features.weight,
             scoring: features.scoring,
@@ -238,13 +262,16 @@ impl Default for ContextFeatures {
         ContextFeatures {
             weight: 1.0,
             scoring: ContextScoring::Conditional,
-            edges: [None, None, None, None],
+            edges: [None, None, None, None, None],
         }
     }
 }
 
 /// The bucket edges of [`ContextKind::Links`]: no link, one, two or more.
 pub const LINK_EDGES: [f64; 2] = [0.5, 1.5];
+
+/// The bucket edges of [`ContextKind::AuthorUrl`]: no website given, one given.
+pub const AUTHOR_URL_EDGES: [f64; 1] = [0.5];
 
 impl ContextFeatures {
     /// Context features with this token weight and these bucket edges per kind (indexed like
@@ -284,9 +311,9 @@ impl ContextFeatures {
     }
 
     /// Learns bucket edges from training similarities (per kind, indexed like
-    /// [`ContextKind::ALL`]): `buckets - 1` quantiles of each kind's similarities, or for
-    /// [`ContextKind::Links`] the fixed [`LINK_EDGES`]. A kind with no similarities stays
-    /// inactive.
+    /// [`ContextKind::ALL`]): `buckets - 1` quantiles of each kind's similarities, or the
+    /// fixed [`LINK_EDGES`] and [`AUTHOR_URL_EDGES`] for the metadata kinds. A kind with no
+    /// similarities stays inactive.
     pub fn learn(
         params: &ContextParams,
         similarities: &[Vec<f64>; ContextKind::COUNT],
@@ -301,8 +328,10 @@ impl ContextFeatures {
             if !kinds[k] || sims.is_empty() {
                 return None;
             }
-            if ContextKind::ALL[k] == ContextKind::Links {
-                return Some(LINK_EDGES.to_vec());
+            match ContextKind::ALL[k] {
+                ContextKind::Links => return Some(LINK_EDGES.to_vec()),
+                ContextKind::AuthorUrl => return Some(AUTHOR_URL_EDGES.to_vec()),
+                _ => {}
             }
             let mut sorted = sims.clone();
             sorted.sort_unstable_by(f64::total_cmp);
@@ -320,11 +349,19 @@ impl ContextFeatures {
         Self::new(self.weight, self.scoring, self.edges)
     }
 
-    /// The same features with these [`ContextKind::Links`] edges (read from a model file after
-    /// the other kinds), checked as [`ContextFeatures::new`] does.
-    pub(crate) fn with_link_edges(self, edges: Option<Vec<f64>>) -> Result<Self, ContextError> {
-        let [post, parent, thread, _] = self.edges;
-        Self::new(self.weight, self.scoring, [post, parent, thread, edges])
+    /// The same features with these edges of the metadata kinds ([`ContextKind::Links`],
+    /// [`ContextKind::AuthorUrl`]; read from a model file after the other kinds), checked as
+    /// [`ContextFeatures::new`] does.
+    pub(crate) fn with_metadata_edges(
+        self,
+        [links, author_url]: [Option<Vec<f64>>; 2],
+    ) -> Result<Self, ContextError> {
+        let [post, parent, thread, _, _] = self.edges;
+        Self::new(
+            self.weight,
+            self.scoring,
+            [post, parent, thread, links, author_url],
+        )
     }
 
     /// How tokens are scored.
@@ -427,6 +464,21 @@ pub fn count_links(normalized: &str) -> usize {
         .tokenize(normalized)
         .filter(|w| *w == crate::normalize::URL_TOKEN)
         .count()
+}
+
+/// The [`ContextKind::AuthorUrl`] value of a comment: 1 if its author gave a website, 0 if the
+/// source has the field but it is blank, `None` if the source has no such field.
+///
+/// ```
+/// use comment_sieve::{Comment, context::author_url_value};
+/// let c = Comment::new("1", "Great post!");
+/// assert_eq!(author_url_value(&c), None);
+/// assert_eq!(author_url_value(&c.clone().with_author_url("")), Some(0.0));
+/// assert_eq!(author_url_value(&c.with_author_url("http://pills.example")), Some(1.0));
+/// ```
+pub fn author_url_value(comment: &Comment<'_>) -> Option<f64> {
+    let url = comment.author_url.as_deref()?;
+    Some(if url.trim().is_empty() { 0.0 } else { 1.0 })
 }
 
 /// The cosine of two sparse vectors (columns increasing); 0 if either is empty.
@@ -947,6 +999,7 @@ mod tests {
             parent: true,
             thread: true,
             links: true,
+            author_url: true,
             scoring: ContextScoring::Conditional,
         };
         let sims = [
@@ -954,11 +1007,13 @@ mod tests {
             Vec::new(),
             vec![0.0; 10],
             vec![0.0, 0.0, 0.0, 1.0, 4.0],
+            Vec::new(),
         ];
         let ctx = ContextFeatures::learn(&params, &sims).unwrap();
         assert_eq!(ctx.edges(ContextKind::Post), Some(&[0.25, 0.5, 0.75][..]));
         assert_eq!(ctx.edges(ContextKind::Parent), None);
-        assert_eq!(ctx.kinds(), [true, false, true, true]);
+        // No training comment had an author-URL field: that kind stays off.
+        assert_eq!(ctx.kinds(), [true, false, true, true, false]);
         assert_eq!(ctx.n_columns(), 11);
         assert_eq!(ctx.bucket(ContextKind::Post, 0.25), Some(0));
         assert_eq!(ctx.bucket(ContextKind::Post, 0.26), Some(1));
@@ -975,7 +1030,7 @@ mod tests {
         assert_eq!(ctx.column_name(10).as_deref(), Some("ctx:links:2"));
         assert_eq!(ctx.column_name(11), None);
         let cols: Vec<usize> = ctx
-            .columns(&[Some(0.6), Some(0.9), Some(0.0), Some(1.0)])
+            .columns(&[Some(0.6), Some(0.9), Some(0.0), Some(1.0), Some(1.0)])
             .collect();
         assert_eq!(cols, [2, 4, 9]);
         assert!(
@@ -988,9 +1043,10 @@ mod tests {
 
     #[test]
     fn rejects_bad_settings() {
-        assert!(ContextFeatures::from_edges(0.0, [None, None, None, None]).is_err());
-        assert!(ContextFeatures::from_edges(f64::NAN, [None, None, None, None]).is_err());
-        let first = |e: Vec<f64>| ContextFeatures::from_edges(1.0, [Some(e), None, None, None]);
+        assert!(ContextFeatures::from_edges(0.0, [None, None, None, None, None]).is_err());
+        assert!(ContextFeatures::from_edges(f64::NAN, [None, None, None, None, None]).is_err());
+        let first =
+            |e: Vec<f64>| ContextFeatures::from_edges(1.0, [Some(e), None, None, None, None]);
         assert!(first(vec![0.5, 0.1]).is_err());
         assert!(first(vec![f64::INFINITY]).is_err());
         assert!(first(vec![0.0; 64]).is_err());

@@ -297,6 +297,10 @@ struct FieldArgs {
     /// JSONL field / CSV column holding the author.
     #[arg(long, default_value = "author", value_name = "NAME")]
     author_field: String,
+    /// JSONL field / CSV column holding the website the author gave (used by models trained
+    /// with `--context-kinds ...,author-url`).
+    #[arg(long, default_value = "author_url", value_name = "NAME")]
+    author_url_field: String,
 }
 
 impl FieldArgs {
@@ -311,6 +315,7 @@ impl FieldArgs {
                 post_body: self.post_body_field.clone(),
                 parent_id: self.parent_id_field.clone(),
                 author: self.author_field.clone(),
+                author_url: self.author_url_field.clone(),
                 ..FieldMap::default()
             },
         }
@@ -521,8 +526,9 @@ struct TrainArgs {
     /// Weight of a context token in a comment's row.
     #[arg(long)]
     context_weight: Option<f64>,
-    /// Which contexts to use: any of post, parent, thread, and links (the number of links in
-    /// the comment: 0, 1, 2 or more).
+    /// Which contexts to use: any of post, parent, thread, and the metadata links (the number
+    /// of links in the comment: 0, 1, 2 or more) and author-url (whether the author gave a
+    /// website, for inputs that have the field).
     #[arg(long, value_enum, value_delimiter = ',', value_name = "KINDS")]
     context_kinds: Option<Vec<ContextKindArg>>,
     /// How context tokens are scored: conditional on the context being there, or as
@@ -543,6 +549,7 @@ enum ContextKindArg {
     Parent,
     Thread,
     Links,
+    AuthorUrl,
 }
 
 impl TrainArgs {
@@ -696,6 +703,7 @@ impl TrainArgs {
             p.context.parent = kinds.contains(&ContextKindArg::Parent);
             p.context.thread = kinds.contains(&ContextKindArg::Thread);
             p.context.links = kinds.contains(&ContextKindArg::Links);
+            p.context.author_url = kinds.contains(&ContextKindArg::AuthorUrl);
         }
         Ok(p)
     }
@@ -1077,6 +1085,7 @@ fn train_command(file_name: &str, split: &str, args: &TrainArgs) -> String {
                     ContextKindArg::Parent => "parent",
                     ContextKindArg::Thread => "thread",
                     ContextKindArg::Links => "links",
+                    ContextKindArg::AuthorUrl => "author-url",
                 })
                 .collect::<Vec<_>>()
                 .join(",")

@@ -31,10 +31,12 @@
 //! body keep the version-4 layout (`StoredVectorizerConfig`). A model without targeted pairs is
 //! still written as version 4, byte for byte as before, so older builds read it.
 //!
-//! Version 6 appends to the version-5 body the postcard encoding of an `Option<Vec<f64>>`: the
-//! bucket edges of the link-count tokens ([`crate::context::ContextKind::Links`]), `None` for a
-//! model without them. Older files load without them. A model without link tokens is still
-//! written as version 5 or 4, as before.
+//! Version 6 appends to the version-5 body the postcard encoding of an
+//! `[Option<Vec<f64>>; 2]`: the bucket edges of the metadata tokens, link count
+//! ([`crate::context::ContextKind::Links`]) and author URL
+//! ([`crate::context::ContextKind::AuthorUrl`]), `None` for a kind the model does not use.
+//! Older files load without them. A model without metadata tokens is still written as
+//! version 5 or 4, as before.
 //!
 //! A file is refused, with the reason, if its magic, version, length or checksum is wrong, or if
 //! its body does not decode into a consistent model.
@@ -53,10 +55,11 @@ use std::path::{Path, PathBuf};
 pub const MAGIC: [u8; 8] = *b"CSIEVEMD";
 /// The newest model-file format version this build reads and writes (it writes the oldest
 /// version that holds the model: [`FORMAT_VERSION_WITHOUT_TARGETS`] for a model without
-/// targeted pairs or link tokens, [`FORMAT_VERSION_WITHOUT_LINKS`] for one with targeted pairs
-/// and without link tokens).
+/// targeted pairs or metadata tokens, [`FORMAT_VERSION_WITHOUT_LINKS`] for one with targeted
+/// pairs and without metadata tokens).
 pub const FORMAT_VERSION: u16 = 6;
-/// The version written for a model with targeted pairs and without link tokens.
+/// The version written for a model with targeted pairs and without metadata tokens (link
+/// count, author URL).
 pub const FORMAT_VERSION_WITHOUT_LINKS: u16 = 5;
 /// The version written for a model without targeted pairs.
 pub const FORMAT_VERSION_WITHOUT_TARGETS: u16 = 4;
@@ -209,11 +212,12 @@ pub(crate) fn encode(classifier: &Classifier) -> Vec<u8> {
         postcard::to_stdvec(&classifier.normalizer().config().fold_evasions).unwrap_or_default();
     body.extend_from_slice(&fold);
     let target_window = vectorizer.config().target_window;
-    let link_edges = classifier
-        .context()
-        .edges(crate::context::ContextKind::Links)
-        .map(<[f64]>::to_vec);
-    let version = if link_edges.is_some() {
+    let metadata_edges = [
+        crate::context::ContextKind::Links,
+        crate::context::ContextKind::AuthorUrl,
+    ]
+    .map(|kind| classifier.context().edges(kind).map(<[f64]>::to_vec));
+    let version = if metadata_edges.iter().any(Option::is_some) {
         FORMAT_VERSION
     } else if target_window != 0 {
         FORMAT_VERSION_WITHOUT_LINKS
@@ -224,7 +228,7 @@ pub(crate) fn encode(classifier: &Classifier) -> Vec<u8> {
         body.extend_from_slice(&postcard::to_stdvec(&target_window).unwrap_or_default());
     }
     if version >= FORMAT_VERSION {
-        body.extend_from_slice(&postcard::to_stdvec(&link_edges).unwrap_or_default());
+        body.extend_from_slice(&postcard::to_stdvec(&metadata_edges).unwrap_or_default());
     }
     let mut out = Vec::with_capacity(HEADER_LEN + body.len());
     out.extend_from_slice(&MAGIC);
@@ -310,9 +314,9 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Classifier, ModelError> {
     let (context, rest) = if version <= 5 {
         (context, rest)
     } else {
-        let (edges, rest) = postcard::take_from_bytes::<Option<Vec<f64>>>(rest)?;
+        let (edges, rest) = postcard::take_from_bytes::<[Option<Vec<f64>>; 2]>(rest)?;
         let context = context
-            .with_link_edges(edges)
+            .with_metadata_edges(edges)
             .map_err(|e| ModelError::Invalid(e.to_string()))?;
         (context, rest)
     };

@@ -1040,3 +1040,55 @@ fn an_oversized_token_ends_the_stream_with_an_error() {
     assert_eq!(error.id.as_deref(), Some("5"));
     assert!(error.reason.contains("64 MiB"), "{}", error.reason);
 }
+
+#[test]
+fn author_uris_are_the_author_urls() {
+    let items = read(fixture());
+    let comments = records(&items);
+    assert!(!comments.is_empty());
+    // Every comment entry of the fixture has an author: with a Blogger profile `uri`, the
+    // website a Name/URL commenter typed (the spammer), or none (anonymous, name only).
+    let urls: Vec<&str> = comments
+        .iter()
+        .map(|r| r.comment.author_url.as_deref().expect("an author element"))
+        .collect();
+    let profile = |n: &str| format!("https://www.blogger.com/profile/{n}");
+    assert_eq!(
+        urls,
+        [
+            profile("01234567890123456789"),
+            profile("09876543210987654321"),
+            String::new(),
+            "http://cheap-followers.example.com/".into(),
+            profile("11223344556677889900"),
+            String::new(),
+            profile("55667788990011223344"),
+            profile("99887766554433221100"),
+            profile("44556677889900112233"),
+            profile("66778899001122334455"),
+            String::new(),
+        ]
+    );
+    // An author without a uri gave no website; an entry without an author says nothing.
+    let entry = |author: &str| {
+        format!(
+            "<?xml version='1.0'?><feed xmlns='http://www.w3.org/2005/Atom' \
+             xmlns:blogger='http://schemas.google.com/blogger/2018'><entry><id>tag:blogger.com,1999:blog-1.post-9</id>\
+             <blogger:type>COMMENT</blogger:type><blogger:parent>tag:blogger.com,1999:blog-1.post-2</blogger:parent>\
+             {author}<content type='html'>Nice post</content></entry></feed>"
+        )
+    };
+    let read_url = |author: &str| {
+        let items = read(entry(author));
+        records(&items)[0].comment.author_url.clone()
+    };
+    assert_eq!(
+        read_url("<author><name>Anonymous</name></author>").as_deref(),
+        Some("")
+    );
+    assert_eq!(
+        read_url("<author><name>Bo</name><uri>http://bo.example</uri></author>").as_deref(),
+        Some("http://bo.example")
+    );
+    assert_eq!(read_url(""), None);
+}

@@ -512,7 +512,7 @@ fn model_inspect_prints_the_configuration_as_json() {
     assert_eq!(v["context"]["scoring"], "conditional");
     assert_eq!(
         v["context"]["kinds"],
-        serde_json::json!(["post", "parent", "thread", "links"])
+        serde_json::json!(["post", "parent", "thread", "links", "author_url"])
     );
     assert!(v["context"]["edges"][2].is_array(), "{v}");
     assert!(v["context"]["edges"][0].is_null(), "{v}");
@@ -521,6 +521,7 @@ fn model_inspect_prints_the_configuration_as_json() {
         serde_json::json!([0.5, 1.5]),
         "{v}"
     );
+    assert!(v["context"]["edges"][4].is_null(), "{v}");
     assert!(v["alpha"].as_f64().unwrap() > 0.0);
     assert!(v["vectorizer"]["ngram_range"].is_array());
     assert!(v["normalizer"]["strip_html"].is_boolean());
@@ -617,6 +618,48 @@ fn a_corrupted_model_file_exits_2_with_the_reason() {
 
 // ---------------------------------------------------------------------------------------------
 // train and eval
+
+#[test]
+fn a_model_trained_on_a_wordpress_export_uses_its_author_urls() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("site.model");
+    let out = run(&[
+        "train".as_ref(),
+        "fixtures/wordpress.xml".as_ref(),
+        "--split".as_ref(),
+        "all".as_ref(),
+        "--label-from".as_ref(),
+        "approved".as_ref(),
+        "--label-map".as_ref(),
+        "spam=off_topic,1=substantive,0=off_topic".as_ref(),
+        "--min-df".as_ref(),
+        "1".as_ref(),
+        "-o".as_ref(),
+        model.as_os_str(),
+    ]);
+    assert_ok(&out, "train on the WordPress fixture");
+    let out = run(&[
+        "--model".as_ref(),
+        model.as_os_str(),
+        "model".as_ref(),
+        "inspect".as_ref(),
+    ]);
+    assert_ok(&out, "model inspect");
+    let v: Value = serde_json::from_str(&stdout(&out)).expect("inspect prints JSON");
+    assert_eq!(v["format_version"], 6);
+    // Every comment of the export has wp:comment_author_url: the author-URL kind is on.
+    assert_eq!(v["context"]["edges"][4], serde_json::json!([0.5]), "{v}");
+    // The same export scores with that model: one verdict per comment.
+    let out = run(&[
+        "--model".as_ref(),
+        model.as_os_str(),
+        "score".as_ref(),
+        "-q".as_ref(),
+        "fixtures/wordpress.xml".as_ref(),
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stdout(&out).lines().count(), 13);
+}
 
 /// A small labeled corpus with train and test splits; words repeat so `min_df = 2` keeps them.
 fn write_small_corpus(dir: &Path) -> PathBuf {

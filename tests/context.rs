@@ -70,6 +70,7 @@ fn params(post: bool, thread: bool) -> ClassifierParams {
             parent: true,
             thread,
             links: false,
+            author_url: false,
             scoring: ContextScoring::Conditional,
         },
         ..Default::default()
@@ -80,7 +81,10 @@ fn params(post: bool, thread: bool) -> ClassifierParams {
 fn a_comment_with_its_post_text_gets_post_tokens_and_one_without_does_not() {
     let (comments, labels) = threads();
     let classifier = params(true, true).train(&comments, &labels).unwrap();
-    assert_eq!(classifier.context().kinds(), [true, false, true, false]);
+    assert_eq!(
+        classifier.context().kinds(),
+        [true, false, true, false, false]
+    );
     let with_post = Comment::new("x", "the budget plan needs money")
         .with_post_title("The city budget for schools");
     let tokens = classifier.context_tokens(&with_post);
@@ -256,7 +260,10 @@ fn with_links(post: bool, thread: bool) -> ClassifierParams {
 fn every_comment_gets_a_link_count_token_in_every_path() {
     let (comments, labels) = linked_spam();
     let classifier = with_links(false, true).train(&comments, &labels).unwrap();
-    assert_eq!(classifier.context().kinds(), [false, false, true, true]);
+    assert_eq!(
+        classifier.context().kinds(),
+        [false, false, true, true, false]
+    );
     let token = |text: &str| classifier.context_tokens(&Comment::new("x", text.to_string()));
     assert_eq!(token("just words"), ["ctx:links:0"]);
     assert_eq!(token("see http://a.example/x"), ["ctx:links:1"]);
@@ -353,4 +360,90 @@ fn a_vocabulary_without_the_link_word_turns_link_tokens_off() {
     let classifier = with_links(false, true).train(&comments, &labels).unwrap();
     assert!(!classifier.context().kinds()[LINKS]);
     assert!(classifier.context_tokens(&comments[0]).is_empty());
+}
+
+/// Spam whose authors give a website, discussion whose authors mostly don't, as a WordPress
+/// export has them; plus comments from a source without the field.
+fn with_author_urls() -> (Vec<Comment<'static>>, Vec<Label>) {
+    let (mut comments, labels) = threads();
+    for (i, (c, label)) in comments.iter_mut().zip(&labels).enumerate() {
+        let url = match label {
+            Label::OffTopic => format!("http://deals{i}.example"),
+            _ if i % 7 == 0 => "https://my-blog.example".to_string(),
+            _ => String::new(),
+        };
+        if i % 5 != 0 {
+            c.author_url = Some(url.into());
+        }
+    }
+    (comments, labels)
+}
+
+#[test]
+fn author_url_tokens_come_from_the_field_where_the_source_has_it() {
+    let (comments, labels) = with_author_urls();
+    let mut p = params(false, true);
+    p.context.author_url = true;
+    let classifier = p.train(&comments, &labels).unwrap();
+    assert_eq!(
+        classifier.context().kinds(),
+        [false, false, true, false, true]
+    );
+    let c = Comment::new("x", "the budget plan needs money");
+    assert!(classifier.context_tokens(&c).is_empty());
+    assert_eq!(
+        classifier.context_tokens(&c.clone().with_author_url("")),
+        ["ctx:author_url:0"]
+    );
+    let spam = c.clone().with_author_url("http://pills.example");
+    assert_eq!(classifier.context_tokens(&spam), ["ctx:author_url:1"]);
+    // Giving a website moves the verdict towards off-topic; a comment without the field scores
+    // as its bare text.
+    let p_off = |c: &Comment<'_>| classifier.classify(c).probabilities.get(Label::OffTopic);
+    assert!(p_off(&spam) > p_off(&c.clone().with_author_url("")));
+    assert_eq!(classifier.classify(&c), classifier.classify_text(&c.text));
+    // Batch and single agree for a comment without thread-mates; a thread member gets both.
+    let batch = [
+        spam.clone(),
+        Comment::new("t1", "the budget plan")
+            .with_post_id("t")
+            .with_author_url(""),
+        Comment::new("t2", "budget money plan").with_post_id("t"),
+    ];
+    assert_eq!(
+        classifier.classify_batch(&batch)[0],
+        classifier.classify(&spam)
+    );
+    let sims = classifier.batch_similarities(&batch);
+    const AUTHOR_URL: usize = ContextKind::AuthorUrl as usize;
+    assert_eq!(
+        sims.iter().map(|s| s[AUTHOR_URL]).collect::<Vec<_>>(),
+        [Some(1.0), Some(0.0), None]
+    );
+    assert!(sims[1][THREAD].is_some());
+    // Explained, stored (format 6), learned and forgotten exactly.
+    assert!(
+        classifier
+            .explain(&spam)
+            .evidence()
+            .iter()
+            .any(|e| e.term == "ctx:author_url:1" && e.span == (0..0))
+    );
+    let bytes = classifier.to_bytes();
+    assert_eq!(u16::from_le_bytes([bytes[8], bytes[9]]), 6);
+    let back = Classifier::from_bytes(&bytes).unwrap();
+    assert_eq!(back.context(), classifier.context());
+    assert_eq!(
+        back.classify_batch(&comments),
+        classifier.classify_batch(&comments)
+    );
+    let mut learner = back;
+    learner.learn(&spam, Label::OffTopic).unwrap();
+    assert_ne!(learner.to_bytes(), bytes);
+    learner.forget(&spam, Label::OffTopic).unwrap();
+    assert_eq!(learner.to_bytes(), bytes);
+    // Trained on comments none of which has the field, the kind stays off.
+    let (plain, plain_labels) = threads();
+    let off = p.train(&plain, &plain_labels).unwrap();
+    assert!(!off.context().kinds()[AUTHOR_URL]);
 }

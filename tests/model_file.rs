@@ -42,8 +42,8 @@ fn with_header(body: &[u8]) -> Vec<u8> {
 /// A mirror of the model file's version-6 body as documented in `src/model_file.rs` (postcard
 /// is not self-describing, so field order and types must match): the version-1 body, then the
 /// temperature, then the context features, then whether the normalizer folds evasions, then
-/// the target window, then the link-token edges. Used to craft bodies that pass the checksum
-/// but hold inconsistent content.
+/// the target window, then the edges of the metadata tokens (link count, author URL). Used to
+/// craft bodies that pass the checksum but hold inconsistent content.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Body {
     info: ModelInfo,
@@ -60,12 +60,12 @@ struct Body {
     context: ContextMirror,
     fold_evasions: bool,
     target_window: u8,
-    link_edges: Option<Vec<f64>>,
+    metadata_edges: [Option<Vec<f64>>; 2],
 }
 
 /// The number of bytes the parts after the fold-evasions flag take in `body`.
 fn bytes_after_fold_flag(body: &Body) -> usize {
-    postcard::to_stdvec(&(body.target_window, &body.link_edges))
+    postcard::to_stdvec(&(body.target_window, &body.metadata_edges))
         .unwrap()
         .len()
 }
@@ -1205,7 +1205,9 @@ fn a_model_with_targeted_pairs_is_written_as_version_5_and_round_trips() {
 #[test]
 fn the_embedded_model_stores_its_link_edges_and_they_are_checked() {
     let body = embedded_body();
-    assert_eq!(body.link_edges.as_deref(), Some(&[0.5, 1.5][..]));
+    assert_eq!(body.metadata_edges[0].as_deref(), Some(&[0.5, 1.5][..]));
+    // The corpus has no author fields: no author-URL tokens.
+    assert_eq!(body.metadata_edges[1], None);
     let c = Classifier::embedded().unwrap();
     assert_eq!(
         c.context().edges(comment_sieve::ContextKind::Links),
@@ -1224,7 +1226,7 @@ fn the_embedded_model_stores_its_link_edges_and_they_are_checked() {
     ];
     for link_edges in bad {
         let crafted = Body {
-            link_edges: link_edges.clone(),
+            metadata_edges: [link_edges.clone(), None],
             ..body.clone()
         };
         let err = decode(&encode_body(&crafted)).unwrap_err();
@@ -1235,8 +1237,17 @@ fn the_embedded_model_stores_its_link_edges_and_they_are_checked() {
     }
     // Without the link edges and their count columns, the model loads without link tokens.
     // (Its term scores move a little too: the class totals no longer hold the link counts.)
+    // Author-URL edges with no columns for them are refused too.
+    let crafted = Body {
+        metadata_edges: [body.metadata_edges[0].clone(), Some(vec![0.5])],
+        ..body.clone()
+    };
+    assert!(matches!(
+        decode(&encode_body(&crafted)).unwrap_err(),
+        ModelError::Invalid(_)
+    ));
     let without = Body {
-        link_edges: None,
+        metadata_edges: [None, None],
         feature_counts: body.feature_counts[..body.feature_counts.len() - n_links].to_vec(),
         ..body.clone()
     };
@@ -1261,7 +1272,7 @@ fn the_embedded_model_stores_its_link_edges_and_they_are_checked() {
         decode(&with_version(5, &full)).unwrap_err(),
         ModelError::Invalid(_)
     ));
-    let links_len = postcard::to_stdvec(&body.link_edges).unwrap().len();
+    let links_len = postcard::to_stdvec(&body.metadata_edges).unwrap().len();
     for cut in full.len() - links_len..full.len() {
         assert!(decode(&with_header(&full[..cut])).is_err(), "cut at {cut}");
     }

@@ -950,6 +950,10 @@ and <i>more</wp:comment_content>
          rel=\"nofollow\">my blog</a><br>\nand <i>more"
     );
     assert_eq!(first.comment.author.as_deref(), Some("Jane O'Neil"));
+    assert_eq!(
+        first.comment.author_url.as_deref(),
+        Some("http://jane.example/?a=1&b=2")
+    );
     assert_eq!(first.comment.post_id(), Some("http://old.example/?p=5"));
     let post = first.comment.post.as_ref().unwrap();
     assert_eq!(post.title.as_deref(), Some("Hello & welcome"));
@@ -958,6 +962,8 @@ and <i>more</wp:comment_content>
     assert_eq!(spam.comment.id, "rss/channel/item[1]/wp:comment[2]");
     assert_eq!(spam.export.approved.as_deref(), Some("spam"));
     assert_eq!(spam.export.is_deleted, Some(false));
+    // No wp:comment_author_url element: the export says nothing about a website.
+    assert_eq!(spam.comment.author_url, None);
     assert_eq!(spam.skip, None);
 }
 
@@ -1040,4 +1046,33 @@ fn a_trashed_comment_without_text_is_skipped_as_deleted() {
     assert_eq!(r.skip, Some(Skip::Deleted));
     assert_eq!(r.export.is_deleted, Some(true));
     assert_eq!(r.export.approved.as_deref(), Some("trash"));
+}
+
+#[test]
+fn author_urls_are_read_given_or_blank() {
+    let records = read_fixture();
+    let urls: Vec<Option<&str>> = records
+        .iter()
+        .map(|r| r.comment.author_url.as_deref())
+        .collect();
+    // Every comment of the fixture has the element: a website, or blank.
+    assert_eq!(urls.len(), 13);
+    assert!(urls.iter().all(Option::is_some), "{urls:?}");
+    let given: Vec<&str> = urls
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|u| !u.is_empty())
+        .collect();
+    assert_eq!(
+        given,
+        [
+            "https://okafor-notes.example",
+            "https://remoteweekly.example/2021/03/links-for-march/",
+            "http://cheap-followers.example/",
+            "https://okafor-notes.example",
+            "https://priya.example",
+            "https://okafor-notes.example",
+        ]
+    );
 }

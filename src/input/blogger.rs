@@ -105,6 +105,8 @@ enum Tag {
     Summary,
     Author,
     Name,
+    /// `author/uri`
+    Uri,
     Link,
     Category,
     /// `blogger:type`
@@ -165,6 +167,7 @@ fn classify(family: Family, local: &str) -> Tag {
         (Family::Atom, "summary") => Tag::Summary,
         (Family::Atom, "author") => Tag::Author,
         (Family::Atom, "name") => Tag::Name,
+        (Family::Atom, "uri") => Tag::Uri,
         (Family::Atom, "link") => Tag::Link,
         (Family::Atom, "category") => Tag::Category,
         (Family::Blogger, "type") => Tag::Type,
@@ -197,6 +200,7 @@ enum Field {
     Content,
     Summary,
     AuthorName,
+    AuthorUri,
     Type,
     Status,
     Parent,
@@ -254,6 +258,7 @@ struct Entry {
     xhtml: bool,
     authors: u32,
     author_name: Text,
+    author_uri: Text,
     btype: Text,
     status: Text,
     parent: Text,
@@ -280,6 +285,7 @@ impl Entry {
             Field::Content => &mut self.content,
             Field::Summary => &mut self.summary,
             Field::AuthorName => &mut self.author_name,
+            Field::AuthorUri => &mut self.author_uri,
             Field::Type => &mut self.btype,
             Field::Status => &mut self.status,
             Field::Parent => &mut self.parent,
@@ -360,10 +366,15 @@ impl Entry {
             }
             return;
         }
-        if depth == 3 && self.child == Some(Tag::Author) && self.authors == 1 && tag == Tag::Name {
-            self.author_name.present = true;
+        if depth == 3 && self.child == Some(Tag::Author) && self.authors == 1 {
+            let field = match tag {
+                Tag::Name => Field::AuthorName,
+                Tag::Uri => Field::AuthorUri,
+                _ => return,
+            };
+            self.text_mut(field).present = true;
             if !empty {
-                self.collect = Some((Field::AuthorName, depth));
+                self.collect = Some((field, depth));
             }
             return;
         }
@@ -881,6 +892,8 @@ impl BloggerReader {
         let author = Some(entry.author_name.trimmed())
             .filter(|s| !s.is_empty())
             .map(|s| s.to_owned().into());
+        // An entry with an author says whether it gave a website: its `uri`, else none.
+        let author_url = (entry.authors > 0).then(|| entry.author_uri.trimmed().to_owned().into());
 
         let status = entry.status.trimmed().to_ascii_uppercase();
         let trashed = !entry.trashed.trimmed().is_empty();
@@ -900,6 +913,7 @@ impl BloggerReader {
                 post,
                 parent_id: parent_id.map(Into::into),
                 author,
+                author_url,
             },
             position,
             export,

@@ -37,6 +37,7 @@ struct Columns {
     author: Option<usize>,
     label: Option<usize>,
     split: Option<usize>,
+    author_url: Option<usize>,
 }
 
 fn delimiter(stream: &mut ByteStream) -> u8 {
@@ -363,6 +364,7 @@ pub(crate) fn read(
         label,
         split,
         _,
+        author_url,
     ] = found;
     let columns = Columns {
         text_names: match candidates[1].as_slice() {
@@ -385,6 +387,7 @@ pub(crate) fn read(
         author,
         label,
         split,
+        author_url,
     };
     let spelled = |column: Option<usize>, configured: &String| match column {
         Some(c) => String::from_utf8_lossy(header[c].trim_ascii()).into_owned(),
@@ -401,6 +404,7 @@ pub(crate) fn read(
         label: spelled(label, &names.label),
         split: spelled(split, &names.split),
         source: names.source,
+        author_url: spelled(author_url, &names.author_url),
     };
     let header_names: Vec<String> = header
         .iter()
@@ -489,6 +493,13 @@ fn parse_row(
     let post_body = non_empty(cell(columns.post_body, &names.post_body).map_err(err)?);
     let parent_id = non_empty(cell(columns.parent_id, &names.parent_id).map_err(err)?);
     let author = non_empty(cell(columns.author, &names.author).map_err(err)?);
+    // A header with the column says whether each row gave a website, even an empty cell.
+    let author_url = match columns.author_url {
+        Some(_) => cell(columns.author_url, &names.author_url)
+            .map_err(err)?
+            .map(|u| u.trim().to_owned()),
+        None => None,
+    };
     let post = (post_id.is_some() || post_title.is_some() || post_body.is_some()).then(|| {
         Arc::new(Post {
             id: post_id.map(Into::into),
@@ -503,6 +514,7 @@ fn parse_row(
             post,
             parent_id: parent_id.map(Into::into),
             author: author.map(Into::into),
+            author_url: author_url.map(Into::into),
         },
         ExportFields {
             label,
@@ -519,6 +531,16 @@ mod tests {
     fn records(data: &str) -> Vec<RecordResult> {
         let stream: ByteStream = Box::new(std::io::Cursor::new(data.as_bytes().to_vec()));
         read(stream, "t.csv".into(), FieldMap::default()).collect()
+    }
+
+    #[test]
+    fn an_author_url_column_gives_every_row_a_value() {
+        let r = records("id,text,author_url\n1,hi,http://a.example\n2,hello,\n");
+        let url = |i: usize| r[i].as_ref().unwrap().comment.author_url.clone();
+        assert_eq!(url(0).as_deref(), Some("http://a.example"));
+        assert_eq!(url(1).as_deref(), Some(""));
+        let r = records("id,text\n1,hi\n");
+        assert_eq!(r[0].as_ref().unwrap().comment.author_url, None);
     }
 
     #[test]

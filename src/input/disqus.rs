@@ -569,6 +569,8 @@ impl DisqusReader {
                 post,
                 parent_id: parent_id.map(Into::into),
                 author: author.map(Into::into),
+                // Disqus exports carry no author website.
+                author_url: None,
             },
             position,
             export: ExportFields {

@@ -37,7 +37,7 @@ pub(crate) struct JsonlFields {
     /// keys of most inputs are found among the first ten.
     keys: Vec<String>,
     /// Where each field's aliases are in `keys` (its configured name is `keys[field]`).
-    aliases: [std::ops::Range<usize>; 10],
+    aliases: [std::ops::Range<usize>; 11],
 }
 
 impl JsonlFields {
@@ -237,6 +237,7 @@ pub(crate) fn parse_object(
         (label, label_name),
         (split, split_name),
         (source, source_name),
+        (author_url, author_url_name),
     ] = std::array::from_fn(|field| {
         let at = fields
             .names(field)
@@ -281,6 +282,9 @@ pub(crate) fn parse_object(
         .map_err(err)?
         .filter(|s| !s.is_empty() && s != "0");
     let author = member_text(author_name, author, &AUTHOR_MEMBERS).map_err(err)?;
+    let author_url = text_field(author_url_name, author_url)
+        .map_err(err)?
+        .map(|u| u.trim().to_owned());
     let post = (post_id.is_some() || post_title.is_some() || post_body.is_some()).then(|| {
         Arc::new(Post {
             id: post_id.map(Into::into),
@@ -294,6 +298,7 @@ pub(crate) fn parse_object(
         post,
         parent_id: parent_id.map(Into::into),
         author: author.map(Into::into),
+        author_url: author_url.map(Into::into),
     };
     Ok((
         comment,
@@ -314,6 +319,25 @@ mod tests {
         parse_object(line.as_bytes(), JsonlFields::default_fields(), || {
             "line-1".into()
         })
+    }
+
+    #[test]
+    fn author_urls_are_read_when_the_field_is_there() {
+        let url = |line: &str| parse(line).expect("a comment").0.author_url;
+        assert_eq!(url(r#"{"text":"hi"}"#), None);
+        assert_eq!(url(r#"{"text":"hi","author_url":null}"#), None);
+        assert_eq!(url(r#"{"text":"hi","author_url":""}"#).as_deref(), Some(""));
+        assert_eq!(
+            url(r#"{"text":"hi","author_url":" http://a.example "}"#).as_deref(),
+            Some("http://a.example")
+        );
+        // WordPress's own name for it, in exports made with SQL or plugins.
+        assert_eq!(
+            url(r#"{"text":"hi","comment_author_url":"http://b.example"}"#).as_deref(),
+            Some("http://b.example")
+        );
+        let (_, e) = parse(r#"{"id":"7","text":"hi","author_url":[1]}"#).unwrap_err();
+        assert!(e.contains("author_url"), "{e}");
     }
 
     #[test]

@@ -292,13 +292,15 @@ pub struct FieldMap {
     pub split: String,
     /// Source of a labeled row (default `source`).
     pub source: String,
+    /// The website the author gave (default `author_url`).
+    pub author_url: String,
 }
 
 impl FieldMap {
     /// For each field that has them, the other names tried, in order, when the field keeps its
     /// default name (see [`FieldMap`]). Labels, splits and sources have none: a column that
     /// only looks like a label (`CLASS`, `toxic`) would not hold label names.
-    pub const ALIASES: [(&'static str, &'static [&'static str]); 6] = [
+    pub const ALIASES: [(&'static str, &'static [&'static str]); 7] = [
         ("id", &["comment_id", "commentid"]),
         (
             "text",
@@ -332,12 +334,13 @@ impl FieldMap {
             "author",
             &["comment_author", "author_name", "username", "user"],
         ),
+        ("author_url", &["comment_author_url", "author_uri"]),
     ];
 
     /// The names tried for each field, in the order id, text, post id, post title, post body,
-    /// parent id, author, label, split, source: the configured name, then, if that is the
-    /// default, its aliases.
-    pub(crate) fn candidates(&self) -> [Vec<&str>; 10] {
+    /// parent id, author, label, split, source, author URL: the configured name, then, if that
+    /// is the default, its aliases.
+    pub(crate) fn candidates(&self) -> [Vec<&str>; 11] {
         fn with_aliases<'a>(name: &'a str, default: &str) -> Vec<&'a str> {
             let mut names = vec![name];
             if name == default
@@ -358,6 +361,7 @@ impl FieldMap {
             vec![&self.label],
             vec![&self.split],
             vec![&self.source],
+            with_aliases(&self.author_url, "author_url"),
         ]
     }
 }
@@ -375,6 +379,7 @@ impl Default for FieldMap {
             label: "label".into(),
             split: "split".into(),
             source: "source".into(),
+            author_url: "author_url".into(),
         }
     }
 }

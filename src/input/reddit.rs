@@ -90,6 +90,8 @@ fn parse(bytes: &[u8]) -> Parsed {
         }),
         parent_id: parent_id.map(Into::into),
         author: author.map(Into::into),
+        // Reddit has no author website.
+        author_url: None,
     };
     Ok((
         comment,
