@@ -307,9 +307,10 @@ impl Classifier {
     }
 
     /// Classifies one comment. With a model trained with context features, a comment that
-    /// carries its post's title or body gets post-similarity tokens, and every comment gets its
-    /// link-count token if the model has them (see [`crate::context`]); thread and parent
-    /// contexts need [`Classifier::classify_batch`].
+    /// carries its post's title or body gets post-similarity tokens, and the metadata tokens
+    /// the model has (link count; author URL when the comment's source has the field) are added
+    /// (see [`crate::context`]); thread and parent contexts need
+    /// [`Classifier::classify_batch`].
     ///
     /// ```
     /// use comment_sieve::{Classifier, Comment};
@@ -326,7 +327,7 @@ impl Classifier {
         Verdict::from_jll(self.comment_jll(comment), self.temperature)
     }
 
-    /// The joint log-likelihoods of one comment read alone: its text, plus post and link
+    /// The joint log-likelihoods of one comment read alone: its text, plus post and metadata
     /// tokens.
     fn comment_jll(&self, comment: &Comment<'_>) -> [f64; Label::COUNT] {
         let (jll, links) = self.text_jll(&comment.text);
@@ -336,8 +337,8 @@ impl Classifier {
         }
     }
 
-    /// The similarities of a comment read alone (post context and link count), or `None` if
-    /// it has nothing the model uses.
+    /// The similarities of a comment read alone (post context and metadata), or `None` if it
+    /// has nothing the model uses.
     fn single_similarities(&self, comment: &Comment<'_>) -> Option<Similarities> {
         let links = match self.context.kinds()[ContextKind::Links as usize] {
             true => context::count_links(&self.normalizer.normalize(&comment.text)),
@@ -517,7 +518,7 @@ impl Classifier {
                     );
                     (
                         self.model.joint_log_likelihood_of(out.iter()),
-                        context::count_links(&ws.normalized),
+                        self.reference_links(&ws.normalized),
                     )
                 }
             };
@@ -558,8 +559,17 @@ impl Classifier {
             .transform_into(normalized, vector_scratch, features);
         (
             self.model.joint_log_likelihood_of(features.iter()),
-            context::count_links(normalized),
+            self.reference_links(normalized),
         )
+    }
+
+    /// On the reference path, the number of links of a normalized text. Counted only when the
+    /// model has link tokens, the one use of the count (0 otherwise).
+    fn reference_links(&self, normalized: &str) -> usize {
+        match self.context.kinds()[ContextKind::Links as usize] {
+            true => context::count_links(normalized),
+            false => 0,
+        }
     }
 
     /// Classifies one comment like [`Classifier::classify`] and lists its evidence: every
