@@ -709,7 +709,30 @@ impl TrainArgs {
     }
 }
 
+/// Tells glibc's malloc to keep freed memory for reuse instead of handing it back to the kernel:
+/// blocks up to 32 MiB come from the heap rather than from their own mappings, and the heap is
+/// not trimmed below 256 MiB of free space. `score` allocates and frees a chunk's worth of
+/// records, vectors and output every 4,096 comments; by default each large block was mapped,
+/// faulted in page by page and unmapped again. Peak memory does not change (the heap only keeps
+/// what a chunk used: 51 MB at 1,000,000 comments with and without). On a 200,000-comment dump,
+/// side by side with the binary without it (hyperfine, 10 and 12 runs), `score` ran 1.08× and
+/// 1.07× faster, its system time halved (0.22 s to 0.11 s). Only the binary does this: the
+/// library leaves the allocator of the program that links it alone.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn keep_freed_memory() {
+    // SAFETY: `mallopt` only sets allocator parameters; it is called first thing in `main`,
+    // before any other thread exists. A parameter it refuses is left at its default.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn keep_freed_memory() {}
+
 fn main() -> ExitCode {
+    keep_freed_memory();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => ExitCode::from(code),
