@@ -34,7 +34,8 @@
 //!
 //! Where the context comes from:
 //!
-//! - [`crate::Classifier::classify`] sees one comment: post tokens only;
+//! - [`crate::Classifier::classify`] sees one comment: post tokens, and the metadata tokens
+//!   (which come from the comment alone);
 //! - [`crate::Classifier::classify_batch`] and [`crate::batch::BatchScorer`] also build parent
 //!   and thread contexts from the other comments in the batch (for the scorer, the same chunk).
 //!   A thread split across chunks is profiled from the part in each chunk; exports list a
@@ -446,7 +447,9 @@ impl ContextFeatures {
 }
 
 /// A comment's similarity to each of its contexts, indexed like [`ContextKind::ALL`]; `None`
-/// where it has no such context. For [`ContextKind::Links`], the number of links.
+/// where it has no such context. For the metadata kinds, the comment's value instead: the
+/// number of links, and 0 or 1 for [`ContextKind::AuthorUrl`] (`None` when its source has no
+/// author-URL field).
 pub type Similarities = [Option<f64>; ContextKind::COUNT];
 
 /// The number of links in a normalized text: its words that are the link placeholder
