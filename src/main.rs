@@ -83,10 +83,11 @@ enum Command {
     },
     /// Classify one comment and show the terms that moved the decision most.
     ///
-    /// Each line gives the term as the model knows it (a word, a word pair, or `~` and a word
-    /// prefix), the text it came from, and its log-likelihood ratio for each label: positive
-    /// values pushed the comment towards that label. With --json, each term also has its byte
-    /// span in the text.
+    /// Each line gives the term as the model knows it (a word, a word pair, `~` and a word
+    /// prefix, or a token about the comment as a whole such as `ctx:links:2`), the text it came
+    /// from, and its log-likelihood ratio for each label: positive values pushed the comment
+    /// towards that label. With --json, each term also has its byte span in the text (empty for
+    /// `ctx:` tokens).
     ///
     /// Example: comment-sieve explain "Great post. You are an idiot though."
     Explain {
@@ -1135,6 +1136,20 @@ fn print_verdict(verdict: &Verdict) -> Result<()> {
     Ok(())
 }
 
+/// What a `ctx:<kind>:<bucket>` token says, for the "in the text" column; `None` for a term of
+/// the text.
+fn context_token_meaning(term: &str) -> Option<String> {
+    let (kind, bucket) = term.strip_prefix("ctx:")?.rsplit_once(':')?;
+    Some(match (kind, bucket) {
+        ("links", "0") => "(no link)".into(),
+        ("links", "1") => "(one link)".into(),
+        ("links", _) => "(two links or more)".into(),
+        ("author_url", "0") => "(no author website)".into(),
+        ("author_url", _) => "(author gave a website)".into(),
+        (kind, bucket) => format!("({kind} similarity {bucket})"),
+    })
+}
+
 fn print_evidence(verdict: &Verdict, text: &str, shown: usize) -> Result<()> {
     outln!();
     outln!(
@@ -1146,7 +1161,10 @@ fn print_evidence(verdict: &Verdict, text: &str, shown: usize) -> Result<()> {
         "substantive"
     );
     for e in verdict.evidence().iter().take(shown) {
-        let source: String = text[e.span.clone()].chars().take(24).collect();
+        let source: String = match context_token_meaning(&e.term) {
+            Some(meaning) => meaning,
+            None => text[e.span.clone()].chars().take(24).collect(),
+        };
         let term: String = e.term.chars().take(22).collect();
         outln!(
             "  {:<22} {:<24} {:>+9.3} {:>+9.3} {:>+11.3}",
