@@ -1101,6 +1101,20 @@ fn explain_lists_terms_with_their_spans() {
     let shown = stdout(&table);
     assert!(shown.starts_with("abusive\n"), "{shown}");
     assert!(shown.contains("IDIOT"), "{shown}");
+
+    // A token about the whole comment says what it means where a term shows its text.
+    let spam = "Free gift cards at http://a.example and http://b.example";
+    let table = run(&["explain", "--top", "0", spam]);
+    assert_ok(&table, "explain");
+    let line = stdout(&table)
+        .lines()
+        .find(|l| l.trim_start().starts_with("ctx:links:"))
+        .map(str::to_owned)
+        .expect("a link-count line");
+    assert!(
+        line.contains("ctx:links:2") && line.contains("(two links or more)"),
+        "{line}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
