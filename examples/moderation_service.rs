@@ -9,7 +9,7 @@
 //! | endpoint | body | answer |
 //! |---|---|---|
 //! | `GET /health` | | `{"status": "ok", "class_documents": {...}}` |
-//! | `POST /classify` | `{id?, text, post_title?, post_body?, author?}` | `{id, label, probabilities}` |
+//! | `POST /classify` | `{id?, text, post_title?, post_body?, author?, author_url?}` | `{id, label, probabilities}` |
 //! | `POST /decide` | the same, and `site?` | `{id, decision, reason, reason_detail, probabilities}` |
 //! | `POST /feedback` | `{id?, text, label, action: "learn" \| "forget"}` | `{ok, action, label, saved}` |
 //!
@@ -105,6 +105,9 @@ struct CommentRequest {
     post_title: Option<String>,
     post_body: Option<String>,
     author: Option<String>,
+    /// The website the commenter gave (WordPress' `comment_author_url`; may be empty). A model
+    /// trained on a site's own export weighs it; the default model has no author-URL tokens.
+    author_url: Option<String>,
     /// Only `/decide` uses it: the site whose lists apply.
     site: Option<String>,
 }
@@ -120,6 +123,9 @@ impl CommentRequest {
         }
         if let Some(author) = &self.author {
             comment = comment.with_author(author.as_str());
+        }
+        if let Some(url) = &self.author_url {
+            comment = comment.with_author_url(url.as_str());
         }
         comment
     }

@@ -121,7 +121,8 @@ fn classify_labels_comments() {
 
     let (status, body) = server.post(
         "/classify",
-        &json!({"text": SUBSTANTIVE, "post_title": "Light-rail budget", "author": "x"}),
+        &json!({"text": SUBSTANTIVE, "post_title": "Light-rail budget", "author": "x",
+                "author_url": ""}),
     );
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["label"], "substantive");
