@@ -29,7 +29,10 @@
 //! the `id` of the comment and post they name. The post (or page) carries its id and title when
 //! the post's entry came earlier in the file (Blogger writes posts before comments); post bodies
 //! are not kept, so memory stays bounded by the number of posts, not their size. The comment
-//! text is the `<content>` (or `<summary>`) decoded from XML, still holding its HTML.
+//! text is the `<content>` (or `<summary>`) decoded from XML, still holding its HTML. The
+//! author is the entry's `<author><name>`; [`Comment::author_url`] is its `<uri>` (a Blogger
+//! profile, or the website a Name/URL commenter typed), empty for an author without one, and
+//! `None` for an entry without an author.
 //!
 //! [`ExportFields::is_deleted`] is set for every comment: `true` when Blogger removed its text
 //! (`blogger.contentRemoved`, status `DELETED`/`EMPTIED`) or it is in the trash. Such a

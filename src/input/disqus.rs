@@ -45,7 +45,7 @@
 //!   and its message when not empty, shared by all its comments;
 //! - [`Comment::parent_id`]: the `<parent>` reference;
 //! - [`Comment::author`]: `<author><name>`, else `<username>` (e-mail and IP addresses are never
-//!   read);
+//!   read); [`Comment::author_url`] stays `None`, as exports have no author website;
 //! - [`ExportFields::is_spam`] and [`ExportFields::is_deleted`] from `<isSpam>` and
 //!   `<isDeleted>` (`true`/`false`, `1`/`0`);
 //! - [`Record::skip`] is [`Skip::Deleted`] only for a deleted comment whose message is empty;

@@ -54,6 +54,9 @@
 //! a trashed comment whose text is empty is reported with [`Skip::Deleted`].
 //! [`ExportFields::comment_type`] is `wp:comment_type` and
 //! [`ExportFields::akismet_result`] the `akismet_result` comment meta (`true` for spam).
+//! [`Comment::author`] is `wp:comment_author`, and [`Comment::author_url`] is
+//! `wp:comment_author_url`, trimmed: empty when the commenter gave no website, `None` when the
+//! element is missing.
 //! WordPress leaves spam out of its exports; other tools may not.
 //!
 //! # Text
