@@ -197,12 +197,7 @@ impl Classifier {
         info: ModelInfo,
     ) -> Result<Self, ModelError> {
         let terms = vectorizer.vocabulary().len();
-        if context.kinds()[ContextKind::Links as usize]
-            && vectorizer
-                .vocabulary()
-                .get(crate::normalize::URL_TOKEN)
-                .is_none()
-        {
+        if context.kinds()[ContextKind::Links as usize] && !context::counts_links(&vectorizer) {
             return Err(ModelError::Invalid(format!(
                 "link tokens are on but the vocabulary has no `{}` term to count links with",
                 crate::normalize::URL_TOKEN
@@ -369,13 +364,7 @@ impl Classifier {
     /// Sets the metadata values of `sims` (link count, author URL) for the kinds the model
     /// uses, for `comment` whose text has `links` links.
     fn set_metadata(&self, sims: &mut Similarities, comment: &Comment<'_>, links: usize) {
-        let kinds = self.context.kinds();
-        if kinds[ContextKind::Links as usize] {
-            sims[ContextKind::Links as usize] = Some(links as f64);
-        }
-        if kinds[ContextKind::AuthorUrl as usize] {
-            sims[ContextKind::AuthorUrl as usize] = context::author_url_value(comment);
-        }
+        context::set_metadata(self.context.kinds(), sims, comment, Some(links));
     }
 
     /// Adds the context tokens of `sims` to text-only joint log-likelihoods, as the model
@@ -722,7 +711,7 @@ impl Classifier {
                 let normalized = self.normalizer.normalize(&c.text);
                 (
                     self.vectorizer.transform(&normalized),
-                    context::count_links(&normalized),
+                    self.reference_links(&normalized),
                 )
             })
             .unzip();
@@ -998,17 +987,15 @@ impl ClassifierParams {
         let (vectorizer, mut rows) =
             Vectorizer::fit_transform(self.vectorizer, self.vocabulary, &normalized)?;
         // Link tokens need the `_url_` word in the vocabulary to count links with.
-        let links: Option<Vec<usize>> = (self.context.kinds()[ContextKind::Links as usize]
-            && vectorizer
-                .vocabulary()
-                .get(crate::normalize::URL_TOKEN)
-                .is_some())
-        .then(|| {
-            normalized
+        let links: Vec<Option<usize>> = match self.context.kinds()[ContextKind::Links as usize]
+            && context::counts_links(&vectorizer)
+        {
+            true => normalized
                 .par_iter()
-                .map(|n| context::count_links(n))
-                .collect()
-        });
+                .map(|n| Some(context::count_links(n)))
+                .collect(),
+            false => vec![None; normalized.len()],
+        };
         drop(normalized);
         // Context similarities of the training comments, among themselves: thread profiles
         // come from training thread-mates.
@@ -1020,13 +1007,8 @@ impl ClassifierParams {
             &refs,
             &rows,
         );
-        for (s, &n) in sims.iter_mut().zip(links.iter().flatten()) {
-            s[ContextKind::Links as usize] = Some(n as f64);
-        }
-        if self.context.kinds()[ContextKind::AuthorUrl as usize] {
-            for (s, comment) in sims.iter_mut().zip(comments) {
-                s[ContextKind::AuthorUrl as usize] = context::author_url_value(comment);
-            }
+        for ((s, &n), comment) in sims.iter_mut().zip(&links).zip(comments) {
+            context::set_metadata(self.context.kinds(), s, comment, n);
         }
         let per_kind: [Vec<f64>; ContextKind::COUNT] =
             std::array::from_fn(|k| sims.iter().filter_map(|s| s[k]).collect());

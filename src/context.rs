@@ -469,6 +469,31 @@ pub fn count_links(normalized: &str) -> usize {
         .count()
 }
 
+/// Whether link tokens can be counted with `vectorizer`: its vocabulary has the `_url_` word,
+/// whose count the scoring pass reads as the number of links.
+pub(crate) fn counts_links(vectorizer: &Vectorizer) -> bool {
+    vectorizer
+        .vocabulary()
+        .get(crate::normalize::URL_TOKEN)
+        .is_some()
+}
+
+/// Sets the metadata values of `sims` for the kinds on in `kinds`: the link count (`links`, if
+/// counted) and the author-URL value of `comment`. Used alike in training and in scoring.
+pub(crate) fn set_metadata(
+    kinds: [bool; ContextKind::COUNT],
+    sims: &mut Similarities,
+    comment: &Comment<'_>,
+    links: Option<usize>,
+) {
+    if kinds[ContextKind::Links as usize] {
+        sims[ContextKind::Links as usize] = links.map(|n| n as f64);
+    }
+    if kinds[ContextKind::AuthorUrl as usize] {
+        sims[ContextKind::AuthorUrl as usize] = author_url_value(comment);
+    }
+}
+
 /// The [`ContextKind::AuthorUrl`] value of a comment: 1 if its author gave a website, 0 if the
 /// source has the field but it is blank, `None` if the source has no such field.
 ///

@@ -182,18 +182,35 @@ fn post_text_takes_precedence_over_the_thread() {
     );
 }
 
-#[test]
-fn context_features_survive_the_model_file_and_training_is_reproducible() {
-    let (comments, labels) = threads();
-    let classifier = params(true, true).train(&comments, &labels).unwrap();
+/// Writes `classifier` to model-file bytes and reads them back: the same context features,
+/// the same bytes again, the same batch verdicts on `comments`. Returns the bytes.
+fn assert_survives_the_model_file(classifier: &Classifier, comments: &[Comment<'_>]) -> Vec<u8> {
     let bytes = classifier.to_bytes();
     let back = Classifier::from_bytes(&bytes).unwrap();
     assert_eq!(back.context(), classifier.context());
     assert_eq!(back.to_bytes(), bytes);
     assert_eq!(
-        back.classify_batch(&comments),
-        classifier.classify_batch(&comments)
+        back.classify_batch(comments),
+        classifier.classify_batch(comments)
     );
+    bytes
+}
+
+/// Learning `comment` as `label` changes the model; forgetting it restores it byte for byte.
+fn assert_forget_undoes_learn(classifier: &Classifier, comment: &Comment<'_>, label: Label) {
+    let mut learner = classifier.clone();
+    let before = learner.to_bytes();
+    learner.learn(comment, label).unwrap();
+    assert_ne!(learner.to_bytes(), before);
+    learner.forget(comment, label).unwrap();
+    assert_eq!(learner.to_bytes(), before);
+}
+
+#[test]
+fn context_features_survive_the_model_file_and_training_is_reproducible() {
+    let (comments, labels) = threads();
+    let classifier = params(true, true).train(&comments, &labels).unwrap();
+    let bytes = assert_survives_the_model_file(&classifier, &comments);
     let again = params(true, true).train(&comments, &labels).unwrap();
     assert_eq!(again.to_bytes(), bytes);
 }
@@ -201,13 +218,9 @@ fn context_features_survive_the_model_file_and_training_is_reproducible() {
 #[test]
 fn learning_a_comment_with_its_post_then_forgetting_it_restores_the_model() {
     let (comments, labels) = threads();
-    let mut classifier = params(true, true).train(&comments, &labels).unwrap();
-    let before = classifier.to_bytes();
+    let classifier = params(true, true).train(&comments, &labels).unwrap();
     let c = Comment::new("n", "the housing plan").with_post_title("Housing costs and renters");
-    classifier.learn(&c, Label::Substantive).unwrap();
-    assert_ne!(classifier.to_bytes(), before);
-    classifier.forget(&c, Label::Substantive).unwrap();
-    assert_eq!(classifier.to_bytes(), before);
+    assert_forget_undoes_learn(&classifier, &c, Label::Substantive);
 }
 
 #[test]
@@ -326,27 +339,16 @@ fn link_tokens_learn_that_spam_links_and_survive_the_model_file() {
     };
     assert!(p_off(&linked) > p_off(words));
     // The model file keeps the link edges, and a model without them still loads as before.
-    let bytes = classifier.to_bytes();
+    let bytes = assert_survives_the_model_file(&classifier, &comments);
     assert_eq!(u16::from_le_bytes([bytes[8], bytes[9]]), 6);
-    let back = Classifier::from_bytes(&bytes).unwrap();
-    assert_eq!(back.context(), classifier.context());
-    assert_eq!(back.to_bytes(), bytes);
-    assert_eq!(
-        back.classify_batch(&comments),
-        classifier.classify_batch(&comments)
-    );
     let without = params(false, true).train(&comments, &labels).unwrap();
     assert_eq!(
         u16::from_le_bytes([without.to_bytes()[8], without.to_bytes()[9]]),
         4
     );
     // Learning and forgetting a comment with links restores the model exactly.
-    let mut learner = classifier.clone();
     let c = Comment::new("n", "buy now at http://x.example and http://y.example");
-    learner.learn(&c, Label::OffTopic).unwrap();
-    assert_ne!(learner.to_bytes(), bytes);
-    learner.forget(&c, Label::OffTopic).unwrap();
-    assert_eq!(learner.to_bytes(), bytes);
+    assert_forget_undoes_learn(&classifier, &c, Label::OffTopic);
 }
 
 #[test]
@@ -429,19 +431,13 @@ fn author_url_tokens_come_from_the_field_where_the_source_has_it() {
             .iter()
             .any(|e| e.term == "ctx:author_url:1" && e.span == (0..0))
     );
-    let bytes = classifier.to_bytes();
+    let bytes = assert_survives_the_model_file(&classifier, &comments);
     assert_eq!(u16::from_le_bytes([bytes[8], bytes[9]]), 6);
-    let back = Classifier::from_bytes(&bytes).unwrap();
-    assert_eq!(back.context(), classifier.context());
-    assert_eq!(
-        back.classify_batch(&comments),
-        classifier.classify_batch(&comments)
+    assert_forget_undoes_learn(
+        &Classifier::from_bytes(&bytes).unwrap(),
+        &spam,
+        Label::OffTopic,
     );
-    let mut learner = back;
-    learner.learn(&spam, Label::OffTopic).unwrap();
-    assert_ne!(learner.to_bytes(), bytes);
-    learner.forget(&spam, Label::OffTopic).unwrap();
-    assert_eq!(learner.to_bytes(), bytes);
     // Trained on comments none of which has the field, the kind stays off.
     let (plain, plain_labels) = threads();
     let off = p.train(&plain, &plain_labels).unwrap();
