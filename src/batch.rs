@@ -141,8 +141,10 @@ impl<'c> BatchScorer<'c> {
     /// record) that runs in parallel with the scoring; `emit` gets each outcome with its
     /// rendering, in input order.
     ///
-    /// Reading runs on its own thread, a chunk ahead of scoring, so parsing overlaps with
-    /// classification; at most three chunks are in memory at once.
+    /// The work is a pipeline of three stages, each a chunk ahead of the next: reading runs on
+    /// its own thread, scoring and rendering on another (fanning each chunk out to rayon's
+    /// pool), and `emit` on the calling thread. So parsing and writing overlap with
+    /// classification, and at most five chunks are in memory at once.
     pub fn run_rendered<R: Send, E>(
         &self,
         records: impl Iterator<Item = RecordResult> + Send,
@@ -151,55 +153,30 @@ impl<'c> BatchScorer<'c> {
         mut emit: impl FnMut(Outcome, R) -> Result<(), E>,
     ) -> Result<Summary, E> {
         let chunk_size = self.chunk_size;
-        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<RecordResult>>(1);
+        let (read_sender, read) = std::sync::mpsc::sync_channel::<Vec<RecordResult>>(1);
+        let (scored_sender, scored) = std::sync::mpsc::sync_channel::<Vec<(Outcome, R)>>(1);
+        let render = &render;
         std::thread::scope(|scope| {
             scope.spawn(move || {
                 let mut records = records.fuse();
                 loop {
                     let chunk: Vec<RecordResult> = records.by_ref().take(chunk_size).collect();
-                    if chunk.is_empty() || sender.send(chunk).is_err() {
+                    if chunk.is_empty() || read_sender.send(chunk).is_err() {
+                        return;
+                    }
+                }
+            });
+            scope.spawn(move || {
+                for chunk in read {
+                    if scored_sender.send(self.score_chunk(chunk, render)).is_err() {
                         return;
                     }
                 }
             });
             let mut summary = Summary::default();
-            // Dropping the receiver on an early return stops the reader thread.
-            for chunk in receiver {
-                // The chunk is one batch: comments get thread and parent context from the
-                // other comments of the chunk (see `crate::context`).
-                let comments: Vec<&crate::comment::Comment<'_>> = chunk
-                    .iter()
-                    .filter_map(|result| match result {
-                        Ok(record) if record.skip.is_none() => Some(&record.comment),
-                        _ => None,
-                    })
-                    .collect();
-                let mut verdicts = self.classifier.classify_refs(&comments).into_iter();
-                drop(comments);
-                let outcomes: Vec<Outcome> = chunk
-                    .into_iter()
-                    .map(|result| match result {
-                        Ok(record) => match record.skip {
-                            Some(skip) => Outcome::Skipped { record, skip },
-                            None => {
-                                // One verdict per unskipped record, in order; the fallback is
-                                // never taken.
-                                let verdict = verdicts
-                                    .next()
-                                    .unwrap_or_else(|| self.classifier.classify(&record.comment));
-                                Outcome::Verdict { record, verdict }
-                            }
-                        },
-                        Err(e) => Outcome::Error(e),
-                    })
-                    .collect();
-                let outcomes: Vec<(Outcome, R)> = outcomes
-                    .into_par_iter()
-                    .map(|outcome| {
-                        let rendered = render(&outcome);
-                        (outcome, rendered)
-                    })
-                    .collect();
+            // Dropping the receiver on an early return stops the scoring thread, and with it
+            // the reading thread.
+            for outcomes in scored {
                 for (outcome, rendered) in outcomes {
                     summary.count(&outcome, format);
                     emit(outcome, rendered)?;
@@ -207,5 +184,48 @@ impl<'c> BatchScorer<'c> {
             }
             Ok(summary)
         })
+    }
+
+    /// Classifies one chunk of records and renders each outcome, in input order.
+    fn score_chunk<R: Send>(
+        &self,
+        chunk: Vec<RecordResult>,
+        render: &(impl Fn(&Outcome) -> R + Sync),
+    ) -> Vec<(Outcome, R)> {
+        // The chunk is one batch: comments get thread and parent context from the other
+        // comments of the chunk (see `crate::context`).
+        let comments: Vec<&crate::comment::Comment<'_>> = chunk
+            .iter()
+            .filter_map(|result| match result {
+                Ok(record) if record.skip.is_none() => Some(&record.comment),
+                _ => None,
+            })
+            .collect();
+        let mut verdicts = self.classifier.classify_refs(&comments).into_iter();
+        drop(comments);
+        let outcomes: Vec<Outcome> = chunk
+            .into_iter()
+            .map(|result| match result {
+                Ok(record) => match record.skip {
+                    Some(skip) => Outcome::Skipped { record, skip },
+                    None => {
+                        // One verdict per unskipped record, in order; the fallback is never
+                        // taken.
+                        let verdict = verdicts
+                            .next()
+                            .unwrap_or_else(|| self.classifier.classify(&record.comment));
+                        Outcome::Verdict { record, verdict }
+                    }
+                },
+                Err(e) => Outcome::Error(e),
+            })
+            .collect();
+        outcomes
+            .into_par_iter()
+            .map(|outcome| {
+                let rendered = render(&outcome);
+                (outcome, rendered)
+            })
+            .collect()
     }
 }

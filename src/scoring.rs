@@ -140,7 +140,7 @@ impl ColumnList<'_> {
 }
 
 /// How many lookups ahead the index and row prefetches run.
-const PREFETCH_AHEAD: usize = 8;
+const PREFETCH_AHEAD: usize = 16;
 
 /// A hint to load the cache line of `p`. Term lookups hit random places in tables of a few
 /// megabytes, so the loads of the next few terms are started while this one is handled.
