@@ -491,7 +491,9 @@ fn parse_row(
     let post_id = non_empty(cell(columns.post_id, &names.post_id).map_err(err)?);
     let post_title = non_empty(cell(columns.post_title, &names.post_title).map_err(err)?);
     let post_body = non_empty(cell(columns.post_body, &names.post_body).map_err(err)?);
-    let parent_id = non_empty(cell(columns.parent_id, &names.parent_id).map_err(err)?);
+    // `0` is how WordPress (and many databases) say "no parent", as in JSON input.
+    let parent_id = non_empty(cell(columns.parent_id, &names.parent_id).map_err(err)?)
+        .filter(|p| p.trim() != "0");
     let author = non_empty(cell(columns.author, &names.author).map_err(err)?);
     // A header with the column says whether each row gave a website, even an empty cell.
     let author_url = match columns.author_url {
@@ -609,6 +611,22 @@ mod tests {
         let c = &r[0].as_ref().unwrap().comment;
         assert_eq!((c.id.as_ref(), c.text.as_ref()), ("z1", "Check my channel"));
         assert_eq!(c.author.as_deref(), Some("Ann"));
+        // A WordPress `wp_comments` table: ids, post, parent (`0` for none) and author columns
+        // in WordPress's own spelling.
+        let r = records(
+            "comment_ID,comment_post_ID,comment_author,comment_author_url,comment_content,comment_parent\n\
+             7,42,Ann,https://ann.example,First!,0\n\
+             8,42,Bob,,Welcome,7\n",
+        );
+        let [first, reply] = [0, 1].map(|i| &r[i].as_ref().unwrap().comment);
+        assert_eq!((first.id.as_ref(), first.post_id()), ("7", Some("42")));
+        assert_eq!(first.author.as_deref(), Some("Ann"));
+        assert_eq!(first.author_url.as_deref(), Some("https://ann.example"));
+        assert_eq!(first.parent_id, None);
+        assert_eq!(
+            (reply.text.as_ref(), reply.parent_id.as_deref()),
+            ("Welcome", Some("7"))
+        );
         // The default name wins over an alias, whatever the column order.
         let r = records("body,text,id\nnot this,this,1\n");
         assert_eq!(r[0].as_ref().unwrap().comment.text, "this");

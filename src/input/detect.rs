@@ -70,7 +70,9 @@ fn xml_flavour(body: &[u8]) -> Option<Format> {
     }
 }
 
-/// Pushshift comments have `body` plus `link_id` or `subreddit`; anything else is plain JSONL.
+/// Pushshift comments have `body` plus `link_id` or `subreddit`, Pushshift submissions (which
+/// may come first in a file that mixes them with comments) `title` plus `subreddit` and no
+/// `body` (or, on a line too long to parse here, a `selftext`); anything else is plain JSONL.
 fn json_flavour(body: &[u8]) -> Format {
     let first_line = body.split(|&b| b == b'\n').next().unwrap_or(body);
     let keys: Vec<String> =
@@ -79,14 +81,18 @@ fn json_flavour(body: &[u8]) -> Format {
             Err(_) => {
                 // A first line longer than the peeked head: look for the keys as text.
                 let has = |k: &[u8]| contains(first_line, k);
-                if has(b"\"body\"") && (has(b"\"link_id\"") || has(b"\"subreddit\"")) {
+                if has(b"\"body\"") && (has(b"\"link_id\"") || has(b"\"subreddit\""))
+                    || has(b"\"selftext\"")
+                {
                     return Format::Reddit;
                 }
                 return Format::Jsonl;
             }
         };
     let has = |k: &str| keys.iter().any(|x| x == k);
-    if has("body") && (has("link_id") || has("subreddit")) && !has("text") {
+    let comment = has("body") && (has("link_id") || has("subreddit"));
+    let submission = has("title") && has("subreddit") && !has("body");
+    if (comment || submission) && !has("text") {
         Format::Reddit
     } else {
         Format::Jsonl
@@ -119,6 +125,23 @@ mod tests {
         assert_eq!(
             detect_format(b"{\"body\": \"x\", \"subreddit\": \"a", "rc"),
             Some(Format::Reddit)
+        );
+        // A thread export that starts with its submission.
+        let thread =
+            b"{\"id\":\"p1\",\"title\":\"Ask me\",\"selftext\":\"\",\"subreddit\":\"a\"}\n\
+            {\"id\":\"c1\",\"body\":\"hi\",\"link_id\":\"t3_p1\",\"subreddit\":\"a\"}\n";
+        assert_eq!(detect_format(thread, "thread.json"), Some(Format::Reddit));
+        assert_eq!(
+            detect_format(b"{\"title\":\"x\",\"selftext\":\"long", "rs"),
+            Some(Format::Reddit)
+        );
+        // Comments with a title field of their own stay plain JSONL.
+        assert_eq!(
+            detect_format(
+                b"{\"id\":1,\"text\":\"hi\",\"title\":\"t\",\"subreddit\":\"a\"}\n",
+                "c"
+            ),
+            Some(Format::Jsonl)
         );
     }
 }

@@ -60,30 +60,46 @@ impl Lines {
         &mut self,
         parse: impl FnOnce(&[u8], u64) -> Parsed,
     ) -> Option<RecordResult> {
-        let line = match self.next_line()? {
-            Ok(line) => line,
-            Err((position, reason)) => {
-                return Some(Err(RecordError {
+        let mut parse = Some(parse);
+        self.next_record_among(|bytes, number| parse.take().map(|p| p(bytes, number)))
+    }
+
+    /// Like [`Lines::next_record`], for streams that hold lines other than comments: `parse`
+    /// returns `None` for a line that is not a comment (it may keep what it needs of it), and
+    /// reading goes on with the next line.
+    pub fn next_record_among(
+        &mut self,
+        mut parse: impl FnMut(&[u8], u64) -> Option<Parsed>,
+    ) -> Option<RecordResult> {
+        loop {
+            let line = match self.next_line()? {
+                Ok(line) => line,
+                Err((position, reason)) => {
+                    return Some(Err(RecordError {
+                        position,
+                        id: None,
+                        reason,
+                    }));
+                }
+            };
+            let Some(parsed) = parse(&self.buffer[self.start..], line.number) else {
+                continue;
+            };
+            let position = self.position_of(&line);
+            return Some(match parsed {
+                Ok((comment, export, skip)) => Ok(Record {
+                    comment,
                     position,
-                    id: None,
+                    export,
+                    skip,
+                }),
+                Err((id, reason)) => Err(RecordError {
+                    position,
+                    id,
                     reason,
-                }));
-            }
-        };
-        let position = self.position_of(&line);
-        Some(match parse(&self.buffer[self.start..], line.number) {
-            Ok((comment, export, skip)) => Ok(Record {
-                comment,
-                position,
-                export,
-                skip,
-            }),
-            Err((id, reason)) => Err(RecordError {
-                position,
-                id,
-                reason,
-            }),
-        })
+                }),
+            });
+        }
     }
 }
 

@@ -329,7 +329,7 @@ impl FieldMap {
             ],
         ),
         ("post_title", &["title", "link_title", "thread_title"]),
-        ("parent_id", &["parent", "in_reply_to"]),
+        ("parent_id", &["parent", "comment_parent", "in_reply_to"]),
         (
             "author",
             &["comment_author", "author_name", "username", "user"],
