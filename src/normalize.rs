@@ -248,7 +248,7 @@ const fn is_ascii_space(b: u8) -> bool {
 /// Cuts `text` into stretches at ASCII whitespace, and calls `f(stretch, is_ascii)` with each:
 /// a piece (a run of bytes between ASCII whitespace) that holds a non-ASCII character, or the
 /// ASCII text between two such pieces (whitespace and all). Reading the pieces of each ASCII
-/// stretch, in order, gives the ASCII pieces of [`for_each_piece`].
+/// stretch, in order, gives the ASCII pieces of `for_each_piece` (a test helper).
 fn for_each_stretch(text: &str, mut f: impl FnMut(&str, bool)) {
     let bytes = text.as_bytes();
     let mut start = 0;

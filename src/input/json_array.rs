@@ -1,7 +1,7 @@
 //! JSON: one array of comment objects, `[{…}, {…}]`, the way API responses, scrapers and
 //! `jq -s` save them. Elements are read one at a time, so memory holds one element and not the
 //! file, and each element is read like a JSONL line: the same field names and aliases (see
-//! [`FieldMap`](super::FieldMap)). Positions give the element's index (`[0]` is the first), and
+//! [`super::FieldMap`]). Positions give the element's index (`[0]` is the first), and
 //! the line and byte offset where it starts; a comment without an id is named `item-N` by its
 //! index.
 //!
