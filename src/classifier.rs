@@ -663,7 +663,7 @@ impl Classifier {
     /// [`Classifier::classify_batch`] over borrowed comments.
     pub(crate) fn classify_refs(&self, comments: &[&Comment<'_>]) -> Vec<Verdict> {
         self.batch_jll(comments)
-            .into_iter()
+            .into_par_iter()
             .map(|jll| Verdict::from_jll(jll, self.temperature))
             .collect()
     }
@@ -694,7 +694,7 @@ impl Classifier {
             self.set_metadata(s, comment, links);
         }
         scores
-            .into_iter()
+            .into_par_iter()
             .zip(sims)
             .map(|((jll, _), s)| self.add_context(jll, &s))
             .collect()
