@@ -229,3 +229,105 @@ impl<'c> BatchScorer<'c> {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::{InputOptions, from_reader};
+
+    /// `n` JSONL comments in threads of three (ids `c0`, `c1`, …), with an unreadable line
+    /// after every tenth.
+    fn records(n: usize) -> (Vec<RecordResult>, Format) {
+        let mut text = String::new();
+        for i in 0..n {
+            let words = [
+                "great point about the budget",
+                "you are a clown",
+                "buy cheap pills now",
+            ];
+            text.push_str(&format!(
+                "{{\"id\":\"c{i}\",\"post_id\":\"p{}\",\"text\":\"{} {i}\"}}\n",
+                i / 3,
+                words[i % 3]
+            ));
+            if i % 10 == 9 {
+                text.push_str("{not json\n");
+            }
+        }
+        let input = from_reader(
+            Box::new(std::io::Cursor::new(text.into_bytes())),
+            "t.jsonl".into(),
+            &InputOptions::default(),
+        )
+        .expect("open");
+        let format = input.format();
+        (input.collect(), format)
+    }
+
+    #[test]
+    fn many_chunks_come_out_whole_and_in_order() {
+        let classifier = Classifier::embedded().expect("model");
+        let (input, format) = records(50);
+        // What each chunk of 4 records gives when classified as one batch.
+        let mut expected = Vec::new();
+        for chunk in input.chunks(4) {
+            let comments: Vec<_> = chunk
+                .iter()
+                .filter_map(|r| r.as_ref().ok().map(|r| r.comment.clone()))
+                .collect();
+            let mut verdicts = classifier.classify_batch(&comments).into_iter();
+            for r in chunk {
+                expected.push(match r {
+                    Ok(r) => Ok((r.comment.id.to_string(), verdicts.next().expect("verdict"))),
+                    Err(e) => Err(e.position.line),
+                });
+            }
+        }
+        let mut got = Vec::new();
+        let summary = BatchScorer::new(&classifier)
+            .chunk_size(4)
+            .run(input.into_iter(), format, |outcome| {
+                got.push(match outcome {
+                    Outcome::Verdict { record, verdict } => {
+                        Ok((record.comment.id.to_string(), verdict))
+                    }
+                    Outcome::Error(e) => Err(e.position.line),
+                    Outcome::Skipped { .. } => unreachable!("no skips in this input"),
+                });
+                Ok::<(), ()>(())
+            })
+            .expect("run");
+        assert_eq!(got.len(), 55);
+        assert_eq!((summary.records, summary.errors), (55, 5));
+        for (g, e) in got.iter().zip(&expected) {
+            match (g, e) {
+                (Ok((gi, gv)), Ok((ei, ev))) => {
+                    assert_eq!(gi, ei);
+                    assert_eq!(gv.joint_log_likelihood, ev.joint_log_likelihood, "{gi}");
+                }
+                (Err(gl), Err(el)) => assert_eq!(gl, el),
+                _ => panic!("{g:?} against {e:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn an_emit_error_stops_the_run_at_once() {
+        let classifier = Classifier::embedded().expect("model");
+        let (input, format) = records(200);
+        let mut calls = 0;
+        let result =
+            BatchScorer::new(&classifier)
+                .chunk_size(3)
+                .run(input.into_iter(), format, |_| {
+                    calls += 1;
+                    if calls == 7 {
+                        Err("output closed")
+                    } else {
+                        Ok(())
+                    }
+                });
+        assert_eq!(result, Err("output closed"));
+        assert_eq!(calls, 7);
+    }
+}
