@@ -9,6 +9,8 @@
 //! - `latency_ns`: p50, p90, p99, p999 and max of single calls on one thread. Every text is
 //!   classified once per pass, in a shuffled order that is the same in every run; the first pass
 //!   is a warm-up and is not counted.
+//! - `latency_by_length`: the same calls by text length in bytes (up to 256, 512, 1,024, 2,048,
+//!   and longer): the time of a call grows with its text, so the longest texts set the p99.
 //! - `concurrent`: for 1, 2 and 8 caller threads sharing one `Arc<Classifier>`, the total calls
 //!   per second over a fixed time, and the p99 of those calls.
 //! - `with_learner`: the same for 2 callers reading a [`SharedClassifier`] while a third thread
@@ -67,6 +69,10 @@ fn shuffled(n: usize) -> Vec<usize> {
     }
     order
 }
+
+/// Upper ends (bytes) of the text-length buckets of `latency_by_length`; the last bucket is
+/// open.
+const LENGTH_EDGES: [usize; 4] = [256, 512, 1024, 2048];
 
 fn percentile(sorted: &[u64], q: f64) -> u64 {
     if sorted.is_empty() {
@@ -145,6 +151,9 @@ fn main() {
 
     // Single calls on this thread.
     let mut single = Vec::with_capacity(order.len() * passes);
+    // The same calls, by text length in bytes: latency grows with length, so the long tail of
+    // texts sets the p99.
+    let mut by_length: Vec<Vec<u64>> = vec![Vec::new(); LENGTH_EDGES.len() + 1];
     for pass in 0..=passes {
         for &i in &order {
             let t = Instant::now();
@@ -152,6 +161,11 @@ fn main() {
             let ns = t.elapsed().as_nanos() as u64;
             if pass > 0 {
                 single.push(ns);
+                let bucket = LENGTH_EDGES
+                    .iter()
+                    .take_while(|&&edge| texts[i].0.len() > edge)
+                    .count();
+                by_length[bucket].push(ns);
             }
         }
     }
@@ -194,10 +208,26 @@ fn main() {
         (times.len(), times, readers)
     });
 
+    let mut lower = 0;
+    let by_length: Vec<serde_json::Value> = by_length
+        .into_iter()
+        .enumerate()
+        .map(|(k, times)| {
+            let upper = LENGTH_EDGES.get(k).copied();
+            let row = serde_json::json!({
+                "bytes_over": lower,
+                "bytes_up_to": upper,
+                "latency_ns": summary(times),
+            });
+            lower = upper.unwrap_or(lower);
+            row
+        })
+        .collect();
     let report = serde_json::json!({
         "texts": source,
         "passes": passes,
         "latency_ns": summary(single),
+        "latency_by_length": by_length,
         "concurrent": concurrent,
         "with_learner": {
             "readers": 2,
