@@ -14,6 +14,7 @@
 
 use super::jsonl::{Scalar, pick_fields, text_field};
 use super::lines::{Lines, Parsed};
+use super::xml::floor_char_boundary;
 use super::{ByteStream, ExportFields, RecordResult, Skip};
 use crate::comment::{Comment, Post};
 use std::collections::{HashMap, VecDeque};
@@ -30,8 +31,11 @@ const FIELDS: [&str; 8] = [
     "title",
 ];
 
-/// How many submissions' titles a reader remembers (Reddit titles are at most 300 characters).
+/// How many submissions' titles a reader remembers.
 pub const KEPT_SUBMISSIONS: usize = 16_384;
+
+/// The longest title kept, in bytes (Reddit allows 300 characters; a longer one is cut).
+const MAX_TITLE: usize = 1_200;
 
 /// Reads a Pushshift comment dump.
 pub(crate) fn read(
@@ -106,7 +110,7 @@ fn parse_line(bytes: &[u8]) -> Result<Line, (Option<String>, String)> {
     else {
         return Err((None, "internal error: field count".into()));
     };
-    if body.is_none() && title.is_some() {
+    if body.is_none() && !matches!(title, None | Some(Scalar::Null)) {
         let id = match text_field("id", id).ok().flatten() {
             Some(id) => Some(id),
             None => text_field("name", name)
@@ -114,7 +118,10 @@ fn parse_line(bytes: &[u8]) -> Result<Line, (Option<String>, String)> {
                 .flatten()
                 .map(|n| strip_kind(&n, "t3_").to_owned()),
         };
-        let title = text_field("title", title).ok().flatten();
+        let title = text_field("title", title).ok().flatten().map(|mut t| {
+            t.truncate(floor_char_boundary(&t, MAX_TITLE));
+            t
+        });
         return Ok(Err(Post {
             id: id.filter(|i| !i.is_empty()).map(Into::into),
             title: title.map(Into::into),
