@@ -282,4 +282,25 @@ mod tests {
         let last = format!("Post {KEPT_SUBMISSIONS}");
         assert_eq!(titles, [None, Some(last)]);
     }
+
+    #[test]
+    fn a_long_title_is_cut_at_a_character_boundary() {
+        // One ASCII letter, then two-byte characters: byte MAX_TITLE falls inside one.
+        let title = format!("a{}", "é".repeat(MAX_TITLE));
+        let records = read_all(format!(
+            "{{\"id\":\"p\",\"title\":\"{title}\"}}\n\
+             {{\"id\":\"c\",\"body\":\"x\",\"link_id\":\"t3_p\"}}"
+        ));
+        let post = records[0].as_ref().expect("comment").comment.post.clone();
+        let kept = post.and_then(|p| p.title.as_deref().map(str::to_owned));
+        assert_eq!(kept.as_deref().map(str::len), Some(MAX_TITLE - 1));
+        assert!(kept.is_some_and(|t| t.starts_with("aé")));
+        // A null title is no submission: the line is a comment without a body.
+        let records = read_all(r#"{"id":"q","title":null}"#.to_string());
+        assert!(
+            records[0]
+                .as_ref()
+                .is_err_and(|e| e.reason.contains("body"))
+        );
+    }
 }
