@@ -58,10 +58,9 @@ impl Lines {
     /// bytes and number), attaching the line's position to the record or the error.
     pub fn next_record(
         &mut self,
-        parse: impl FnOnce(&[u8], u64) -> Parsed,
+        mut parse: impl FnMut(&[u8], u64) -> Parsed,
     ) -> Option<RecordResult> {
-        let mut parse = Some(parse);
-        self.next_record_among(|bytes, number| parse.take().map(|p| p(bytes, number)))
+        self.next_record_among(|bytes, number| Some(parse(bytes, number)))
     }
 
     /// Like [`Lines::next_record`], for streams that hold lines other than comments: `parse`

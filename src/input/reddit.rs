@@ -87,6 +87,20 @@ fn strip_kind<'s>(id: &'s str, kind: &str) -> &'s str {
     id.strip_prefix(kind).unwrap_or(id)
 }
 
+/// The id of a comment (`kind` `t1_`) or submission (`t3_`): its `id`, else its `name` without
+/// the kind prefix; `None` when neither gives a non-empty id.
+fn thing_id(
+    id: Option<Scalar>,
+    name: Option<Scalar>,
+    kind: &str,
+) -> Result<Option<String>, String> {
+    let id = match text_field("id", id)? {
+        Some(id) => Some(id),
+        None => text_field("name", name)?.map(|n| strip_kind(&n, kind).to_owned()),
+    };
+    Ok(id.filter(|i| !i.is_empty()))
+}
+
 /// Reads one line: a comment, given the post of its submission when that was read, or `None`
 /// for a submission, which `submissions` keeps.
 fn parse(bytes: &[u8], submissions: &mut Submissions) -> Option<Parsed> {
@@ -111,30 +125,19 @@ fn parse_line(bytes: &[u8]) -> Result<Line, (Option<String>, String)> {
         return Err((None, "internal error: field count".into()));
     };
     if body.is_none() && !matches!(title, None | Some(Scalar::Null)) {
-        let id = match text_field("id", id).ok().flatten() {
-            Some(id) => Some(id),
-            None => text_field("name", name)
-                .ok()
-                .flatten()
-                .map(|n| strip_kind(&n, "t3_").to_owned()),
-        };
+        // A submission without a usable id names no post, and is passed over.
+        let id = thing_id(id, name, "t3_").ok().flatten();
         let title = text_field("title", title).ok().flatten().map(|mut t| {
             t.truncate(floor_char_boundary(&t, MAX_TITLE));
             t
         });
         return Ok(Err(Post {
-            id: id.filter(|i| !i.is_empty()).map(Into::into),
+            id: id.map(Into::into),
             title: title.map(Into::into),
             body: None,
         }));
     }
-    let id = match text_field("id", id).map_err(|e| (None, e))? {
-        Some(id) => Some(id),
-        None => text_field("name", name)
-            .map_err(|e| (None, e))?
-            .map(|n| strip_kind(&n, "t1_").to_owned()),
-    };
-    let Some(id) = id.filter(|i| !i.is_empty()) else {
+    let Some(id) = thing_id(id, name, "t1_").map_err(|e| (None, e))? else {
         return Err((None, "field `id` is missing".into()));
     };
     let err = |reason: String| (Some(id.clone()), reason);
