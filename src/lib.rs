@@ -81,8 +81,8 @@ pub use validate::{
     cross_validate_weighted, leave_one_source_out, tune_class_offsets,
 };
 pub use vectorize::{
-    InvalidVocabulary, TermWeight, VectorScratch, Vectorizer, VectorizerConfig, VectorizerError,
-    Vocabulary, VocabularyParams,
+    ClassFrequencies, ClassWeighting, InvalidVocabulary, TermWeight, VectorScratch, Vectorizer,
+    VectorizerConfig, VectorizerError, Vocabulary, VocabularyParams, is_second_person,
 };
 
 /// The README's examples, compiled and run as doctests.

@@ -9,10 +9,10 @@ use comment_sieve::input::{
     ExportField, ExportFields, FieldMap, Format, InputOptions, Position, Skip,
 };
 use comment_sieve::{
-    Calibration, ClassPriors, Classifier, ClassifierParams, Comment, ContextKind, ContextScoring,
-    Evaluation, Label, LeaveOneSourceOut, ModelInfo, NaiveBayesKind, NormalizerConfig,
-    Probabilities, TermWeight, VectorizerConfig, Verdict, calibrate, cross_validate_weighted,
-    leave_one_source_out, tune_class_offsets,
+    Calibration, ClassPriors, ClassWeighting, Classifier, ClassifierParams, Comment, ContextKind,
+    ContextScoring, Evaluation, Label, LeaveOneSourceOut, ModelInfo, NaiveBayesKind,
+    NormalizerConfig, Probabilities, TermWeight, VectorizerConfig, Verdict, calibrate,
+    cross_validate_weighted, leave_one_source_out, tune_class_offsets,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -502,6 +502,10 @@ struct TrainArgs {
     /// Multiply weights by inverse document frequency (true/false).
     #[arg(long)]
     idf: Option<bool>,
+    /// Supervised term weighting: also weigh each term by how unevenly the classes use it,
+    /// `SMOOTHING,POWER` (default 2,0.5), or `off` for idf alone.
+    #[arg(long, value_name = "S,P|off")]
+    class_weighting: Option<String>,
     /// Scale each comment's vector to unit length (true/false).
     #[arg(long)]
     l2: Option<bool>,
@@ -659,6 +663,9 @@ impl TrainArgs {
         }
         if let Some(i) = self.idf {
             p.vectorizer.idf = i;
+        }
+        if let Some(spec) = &self.class_weighting {
+            p.class_weighting = parse_class_weighting(spec)?;
         }
         if let Some(l) = self.l2 {
             p.vectorizer.l2_normalize = l;
@@ -1029,6 +1036,26 @@ fn print_per_source(
     }
 }
 
+/// `--class-weighting`'s value: `off`, or `SMOOTHING,POWER`.
+fn parse_class_weighting(spec: &str) -> Result<Option<ClassWeighting>> {
+    if spec == "off" {
+        return Ok(None);
+    }
+    let numbers: Vec<f64> = spec
+        .split(',')
+        .map(|x| x.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("--class-weighting {spec:?}: expected SMOOTHING,POWER or off"))?;
+    match numbers[..] {
+        [smoothing, power] if smoothing > 0.0 && power > 0.0 => {
+            Ok(Some(ClassWeighting { smoothing, power }))
+        }
+        _ => bail!(
+            "--class-weighting {spec:?}: expected two positive numbers SMOOTHING,POWER, or off"
+        ),
+    }
+}
+
 /// The training command as a user would retype it (settings that differ from the defaults are
 /// spelled out).
 fn train_command(file_name: &str, split: &str, args: &TrainArgs) -> String {
@@ -1057,6 +1084,7 @@ fn train_command(file_name: &str, split: &str, args: &TrainArgs) -> String {
         }),
     );
     add("idf", args.idf.map(|v| v.to_string()));
+    add("class-weighting", args.class_weighting.clone());
     add("l2", args.l2.map(|v| v.to_string()));
     add(
         "priors",
@@ -1647,6 +1675,8 @@ struct Inspection<'a> {
     /// normalizer settings, from model format 4 on).
     fold_evasions: bool,
     vectorizer: &'a VectorizerConfig,
+    /// Supervised term weighting (`null`: idf alone).
+    class_weighting: Option<ClassWeighting>,
     alpha: f64,
     priors: ClassPriors,
     labels: [Label; Label::COUNT],
@@ -1682,6 +1712,9 @@ impl<'a> ContextView<'a> {
 struct TermView<'a> {
     term: &'a str,
     document_frequency: u32,
+    /// With class weighting: the training comments of each class that hold the term.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    class_documents: Option<[u32; Label::COUNT]>,
     /// Weighted counts per class, in the order of `labels`.
     counts: [f64; Label::COUNT],
 }
@@ -1702,6 +1735,7 @@ fn inspect(classifier: &Classifier, json: bool) -> Result<()> {
         normalizer: classifier.normalizer().config(),
         fold_evasions: classifier.normalizer().config().fold_evasions,
         vectorizer: v.config(),
+        class_weighting: v.class_frequencies().map(|f| f.weighting),
         alpha: m.hyper_params().alpha(),
         priors: m.hyper_params().priors(),
         labels: Label::ALL,
@@ -1716,9 +1750,13 @@ fn inspect(classifier: &Classifier, json: bool) -> Result<()> {
                 .iter()
                 .zip(v.document_frequency())
                 .zip(m.feature_counts())
-                .map(|((term, &df), counts)| TermView {
+                .enumerate()
+                .map(|(j, ((term, &df), counts))| TermView {
                     term,
                     document_frequency: df,
+                    class_documents: v
+                        .class_frequencies()
+                        .and_then(|f| f.documents.get(j).copied()),
                     counts: counts.map(|q| q as f64 / comment_sieve::WEIGHT_SCALE),
                 })
                 .collect(),

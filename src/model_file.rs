@@ -5,7 +5,7 @@
 //! | bytes | content |
 //! |---|---|
 //! | 0..8 | magic `CSIEVEMD` |
-//! | 8..10 | format version (4 to 6, the oldest that holds the model; versions 1 to 3 are still read) |
+//! | 8..10 | format version (4 to 7, the oldest that holds the model; versions 1 to 3 are still read) |
 //! | 10..12 | reserved, 0 |
 //! | 12..20 | body length in bytes |
 //! | 20..24 | CRC-32 of the body |
@@ -38,6 +38,12 @@
 //! Older files load without them. A model without metadata tokens is still written as
 //! version 5 or 4, as before.
 //!
+//! Version 7 appends to the version-6 body the postcard encoding of the vectorizer's
+//! [`ClassFrequencies`] (supervised term weighting, see [`crate::ClassWeighting`]): the
+//! smoothing and power, the training comments per class, and per term the training comments
+//! of each class that hold it. Older files load without class weighting. A model without it is
+//! still written as version 6, 5 or 4, as before.
+//!
 //! A file is refused, with the reason, if its magic, version, length or checksum is wrong, or if
 //! its body does not decode into a consistent model.
 
@@ -46,7 +52,7 @@ use crate::context::ContextFeatures;
 use crate::label::Label;
 use crate::model::{NaiveBayes, NaiveBayesValidParams};
 use crate::normalize::{Normalizer, NormalizerConfig};
-use crate::vectorize::{Vectorizer, VectorizerConfig};
+use crate::vectorize::{ClassFrequencies, Vectorizer, VectorizerConfig};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -55,9 +61,12 @@ use std::path::{Path, PathBuf};
 pub const MAGIC: [u8; 8] = *b"CSIEVEMD";
 /// The newest model-file format version this build reads and writes (it writes the oldest
 /// version that holds the model: [`FORMAT_VERSION_WITHOUT_TARGETS`] for a model without
-/// targeted pairs or metadata tokens, [`FORMAT_VERSION_WITHOUT_LINKS`] for one with targeted
-/// pairs and without metadata tokens).
-pub const FORMAT_VERSION: u16 = 6;
+/// targeted pairs, metadata tokens or class weighting, [`FORMAT_VERSION_WITHOUT_LINKS`] for one
+/// with targeted pairs and without the other two, [`FORMAT_VERSION_WITHOUT_CLASS_WEIGHTING`]
+/// for one with metadata tokens and without class weighting).
+pub const FORMAT_VERSION: u16 = 7;
+/// The version written for a model with metadata tokens and without class weighting.
+pub const FORMAT_VERSION_WITHOUT_CLASS_WEIGHTING: u16 = 6;
 /// The version written for a model with targeted pairs and without metadata tokens (link
 /// count, author URL).
 pub const FORMAT_VERSION_WITHOUT_LINKS: u16 = 5;
@@ -217,8 +226,11 @@ pub(crate) fn encode(classifier: &Classifier) -> Vec<u8> {
         crate::context::ContextKind::AuthorUrl,
     ]
     .map(|kind| classifier.context().edges(kind).map(<[f64]>::to_vec));
-    let version = if metadata_edges.iter().any(Option::is_some) {
+    let class_frequencies = vectorizer.class_frequencies();
+    let version = if class_frequencies.is_some() {
         FORMAT_VERSION
+    } else if metadata_edges.iter().any(Option::is_some) {
+        FORMAT_VERSION_WITHOUT_CLASS_WEIGHTING
     } else if target_window != 0 {
         FORMAT_VERSION_WITHOUT_LINKS
     } else {
@@ -227,8 +239,11 @@ pub(crate) fn encode(classifier: &Classifier) -> Vec<u8> {
     if version >= FORMAT_VERSION_WITHOUT_LINKS {
         body.extend_from_slice(&postcard::to_stdvec(&target_window).unwrap_or_default());
     }
-    if version >= FORMAT_VERSION {
+    if version >= FORMAT_VERSION_WITHOUT_CLASS_WEIGHTING {
         body.extend_from_slice(&postcard::to_stdvec(&metadata_edges).unwrap_or_default());
+    }
+    if let Some(frequencies) = class_frequencies {
+        body.extend_from_slice(&postcard::to_stdvec(frequencies).unwrap_or_default());
     }
     let mut out = Vec::with_capacity(HEADER_LEN + body.len());
     out.extend_from_slice(&MAGIC);
@@ -320,6 +335,12 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Classifier, ModelError> {
             .map_err(|e| ModelError::Invalid(e.to_string()))?;
         (context, rest)
     };
+    let (class_frequencies, rest) = if version <= 6 {
+        (None, rest)
+    } else {
+        let (frequencies, rest) = postcard::take_from_bytes::<ClassFrequencies>(rest)?;
+        (Some(frequencies), rest)
+    };
     if !rest.is_empty() {
         return Err(ModelError::Invalid(format!(
             "{} unexpected bytes at the end of the body",
@@ -366,6 +387,10 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Classifier, ModelError> {
         body.document_frequency,
         body.n_documents,
     )
+    .and_then(|v| match class_frequencies {
+        Some(frequencies) => v.with_class_frequencies(frequencies),
+        None => Ok(v),
+    })
     .map_err(|e| ModelError::Invalid(e.to_string()))?;
     let model = NaiveBayes::from_counts(params, body.class_documents, body.feature_counts);
     Classifier::from_parts_with_context(

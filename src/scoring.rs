@@ -156,7 +156,8 @@ fn prefetch<T>(p: *const T) {
     let _ = p;
 }
 
-/// One column's numbers: `idf · log P(term | class)` per class, and `idf` (1 without idf).
+/// One column's numbers: `w · log P(term | class)` per class, and `w`, the column's weight
+/// (its idf, times its class factor with class weighting; 1 with neither).
 #[derive(Debug, Clone, Copy, Default)]
 #[repr(C, align(32))]
 struct Row {
@@ -209,7 +210,7 @@ impl ScoringTable {
         model: &NaiveBayes,
         columns: impl IntoIterator<Item = usize>,
     ) {
-        let idf = vectorizer.idf_values();
+        let idf = vectorizer.column_weights();
         let log_feature = model.log_feature();
         for j in columns {
             if let (Some(row), Some(lf)) = (self.rows.get_mut(j), log_feature.get(j)) {

@@ -1,6 +1,7 @@
 //! Stage 3: words to sparse feature vectors over a fixed vocabulary.
 
 use crate::features::FeatureVector;
+use crate::label::Label;
 use crate::normalize::{Normalizer, Scratch as NormalizeScratch};
 use crate::tokenize::Tokenizer;
 use rayon::prelude::*;
@@ -44,6 +45,81 @@ pub struct VectorizerConfig {
 
 /// The largest [`VectorizerConfig::target_window`].
 pub const MAX_TARGET_WINDOW: u8 = 7;
+
+/// Supervised term weighting: each column's weight is also multiplied by how unevenly the
+/// classes of the training comments use the term, so that words every class uses (`the`,
+/// `is`, `this`) count for little and words one class keeps to itself count fully.
+///
+/// For a term found in `d_c` training comments of class `c`, out of `n_c` comments of that
+/// class, the smoothed rates `r_c = (d_c + s) / (n_c + s)` (`s` = [`smoothing`]) are scaled to
+/// shares `q_c = r_c / Σ r`, and the term's factor is `(Σ q_c · ln(K · q_c) / ln K)^p` (`p` =
+/// [`power`], `K` the number of classes): the Kullback-Leibler divergence of the shares from
+/// the uniform ones, scaled to `[0, 1]`. It is 0 for a term all classes use at the same rate
+/// and near 1 for a term only one class uses. The factors are learned once, at training, like
+/// the document frequencies; `learn` and `forget` leave them as they are.
+///
+/// [`smoothing`]: ClassWeighting::smoothing
+/// [`power`]: ClassWeighting::power
+///
+/// ```
+/// use comment_sieve::ClassWeighting;
+/// let w = ClassWeighting { smoothing: 2.0, power: 0.5 };
+/// // 100 comments per class: a word in every comment of every class weighs nothing,
+/// assert!(w.factor([100, 100, 100], [100, 100, 100]) < 1e-9);
+/// // a word in 40 abusive comments and in no other weighs 0.82 of its idf weight.
+/// assert!((w.factor([40, 0, 0], [100, 100, 100]) - 0.822).abs() < 1e-3);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ClassWeighting {
+    /// Comments added to every class's count of a term and to the class size (> 0).
+    pub smoothing: f64,
+    /// The exponent of the factor (> 0): below 1 flattens the factors towards 1.
+    pub power: f64,
+}
+
+impl ClassWeighting {
+    /// The factor of a term found in `documents[c]` training comments of class `c`, out of
+    /// `class_sizes[c]`.
+    pub fn factor(&self, documents: [u32; Label::COUNT], class_sizes: [u64; Label::COUNT]) -> f64 {
+        let rates: [f64; Label::COUNT] = std::array::from_fn(|c| {
+            (f64::from(documents[c]) + self.smoothing) / (class_sizes[c] as f64 + self.smoothing)
+        });
+        let total: f64 = rates.iter().sum();
+        let k = Label::COUNT as f64;
+        let divergence: f64 = rates
+            .iter()
+            .map(|r| {
+                let q = r / total;
+                q * (k * q).ln()
+            })
+            .sum::<f64>()
+            / k.ln();
+        // The divergence is never negative; rounding can make it a hair below 0.
+        divergence.max(0.0).powf(self.power)
+    }
+
+    fn check(&self) -> Result<(), VectorizerError> {
+        let ok = |x: f64| x.is_finite() && x > 0.0;
+        if ok(self.smoothing) && ok(self.power) {
+            Ok(())
+        } else {
+            Err(VectorizerError::ClassWeighting(*self))
+        }
+    }
+}
+
+/// What a vectorizer with [`ClassWeighting`] learned: the setting, the number of training
+/// comments of each class, and in how many comments of each class each term occurs (the
+/// model file stores these, and the factors are computed from them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassFrequencies {
+    /// The setting.
+    pub weighting: ClassWeighting,
+    /// Training comments per class, in [`Label::ALL`] order.
+    pub class_sizes: [u64; Label::COUNT],
+    /// Per column, the training comments of each class that hold the term.
+    pub documents: Vec<[u32; Label::COUNT]>,
+}
 
 impl Default for VectorizerConfig {
     fn default() -> Self {
@@ -296,7 +372,11 @@ pub struct Vectorizer {
     vocabulary: Vocabulary,
     document_frequency: Vec<u32>,
     n_documents: u64,
-    idf: Vec<f64>,
+    /// The class frequencies, with [`ClassWeighting`].
+    class_frequencies: Option<ClassFrequencies>,
+    /// The weight of each column: its idf, times its class factor with [`ClassWeighting`];
+    /// empty if neither is on.
+    column_weights: Vec<f64>,
 }
 
 /// Why a vectorizer can't be built.
@@ -317,6 +397,20 @@ pub enum VectorizerError {
     /// The document-frequency list does not match the vocabulary.
     #[error("{0} document frequencies for {1} terms")]
     FrequencyLength(usize, usize),
+    /// A class weighting with a smoothing or power that is not a positive number.
+    #[error("class weighting {0:?} needs a positive smoothing and power")]
+    ClassWeighting(ClassWeighting),
+    /// Class frequencies that do not fit the vocabulary or the class sizes.
+    #[error("class frequencies: {0}")]
+    ClassFrequencies(String),
+    /// Labels for a different number of texts.
+    #[error("{labels} labels for {texts} texts")]
+    LabelLength {
+        /// Texts given.
+        texts: usize,
+        /// Labels given.
+        labels: usize,
+    },
 }
 
 /// Reusable buffers for [`Vectorizer::transform_into`].
@@ -359,6 +453,35 @@ impl Vectorizer {
         config: VectorizerConfig,
         params: VocabularyParams,
         normalized: &[S],
+    ) -> Result<(Self, Vec<FeatureVector>), VectorizerError> {
+        Self::fit_transform_with(config, params, normalized, None)
+    }
+
+    /// [`Vectorizer::fit_transform`] with supervised term weighting: `labels[i]` is the class
+    /// of `normalized[i]`, and each column's weight is also multiplied by its
+    /// [`ClassWeighting::factor`].
+    pub fn fit_transform_labeled<S: AsRef<str> + Sync>(
+        config: VectorizerConfig,
+        params: VocabularyParams,
+        normalized: &[S],
+        labels: &[Label],
+        weighting: ClassWeighting,
+    ) -> Result<(Self, Vec<FeatureVector>), VectorizerError> {
+        if labels.len() != normalized.len() {
+            return Err(VectorizerError::LabelLength {
+                texts: normalized.len(),
+                labels: labels.len(),
+            });
+        }
+        weighting.check()?;
+        Self::fit_transform_with(config, params, normalized, Some((labels, weighting)))
+    }
+
+    fn fit_transform_with<S: AsRef<str> + Sync>(
+        config: VectorizerConfig,
+        params: VocabularyParams,
+        normalized: &[S],
+        classes: Option<(&[Label], ClassWeighting)>,
     ) -> Result<(Self, Vec<FeatureVector>), VectorizerError> {
         check_config(&config)?;
         if !(params.max_df > 0.0 && params.max_df <= 1.0) {
@@ -438,16 +561,40 @@ impl Vectorizer {
         terms.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let document_frequency = terms.iter().map(|k| k.1).collect();
         let terms = terms.into_iter().map(|k| k.0).collect();
-        let vectorizer = Self::from_parts(config, terms, document_frequency, n)?;
-        // 4. The vectors, from the hashes of step 1.
-        let vectors = docs
+        let mut vectorizer = Self::from_parts(config, terms, document_frequency, n)?;
+        // 4. The `(column, count)` pairs of each text, from the hashes of step 1.
+        let counted: Vec<Vec<(u32, u32)>> = docs
             .par_iter()
-            .map_init(Vec::new, |columns, terms| {
-                columns.clear();
-                columns.extend(terms.iter().filter_map(|&(h, tf, _)| {
-                    vectorizer.vocabulary.get_by_hash(h).map(|j| (j, tf))
-                }));
+            .map(|terms| {
+                let mut columns: Vec<(u32, u32)> = terms
+                    .iter()
+                    .filter_map(|&(h, tf, _)| vectorizer.vocabulary.get_by_hash(h).map(|j| (j, tf)))
+                    .collect();
                 columns.sort_unstable();
+                columns
+            })
+            .collect();
+        drop(docs);
+        // 5. With class weighting, the class frequencies of each column.
+        if let Some((labels, weighting)) = classes {
+            let mut class_sizes = [0u64; Label::COUNT];
+            let mut documents = vec![[0u32; Label::COUNT]; vectorizer.vocabulary.len()];
+            for (columns, label) in counted.iter().zip(labels) {
+                class_sizes[label.index()] += 1;
+                for &(j, _) in columns {
+                    documents[j as usize][label.index()] += 1;
+                }
+            }
+            vectorizer = vectorizer.with_class_frequencies(ClassFrequencies {
+                weighting,
+                class_sizes,
+                documents,
+            })?;
+        }
+        // 6. The vectors.
+        let vectors = counted
+            .par_iter()
+            .map(|columns| {
                 let mut out = FeatureVector::default();
                 vectorizer.push_weighted(columns.iter().copied(), &mut out);
                 out
@@ -471,7 +618,7 @@ impl Vectorizer {
             ));
         }
         let vocabulary = Vocabulary::from_terms(terms)?;
-        let idf = if config.idf {
+        let column_weights = if config.idf {
             document_frequency
                 .iter()
                 .map(|&df| ((1.0 + n_documents as f64) / (1.0 + f64::from(df))).ln() + 1.0)
@@ -484,8 +631,56 @@ impl Vectorizer {
             vocabulary,
             document_frequency,
             n_documents,
-            idf,
+            class_frequencies: None,
+            column_weights,
         })
+    }
+
+    /// This vectorizer with supervised term weighting from `frequencies` (see
+    /// [`ClassWeighting`]), which must hold one entry per column, each count at most its
+    /// class size.
+    pub fn with_class_frequencies(
+        mut self,
+        frequencies: ClassFrequencies,
+    ) -> Result<Self, VectorizerError> {
+        frequencies.weighting.check()?;
+        let columns = self.vocabulary.len();
+        if frequencies.documents.len() != columns {
+            return Err(VectorizerError::ClassFrequencies(format!(
+                "{} entries for {columns} terms",
+                frequencies.documents.len()
+            )));
+        }
+        let sizes = frequencies.class_sizes;
+        if let Some(j) = frequencies
+            .documents
+            .iter()
+            .position(|d| (0..Label::COUNT).any(|c| u64::from(d[c]) > sizes[c]))
+        {
+            return Err(VectorizerError::ClassFrequencies(format!(
+                "column {j} occurs in more comments of a class than the class has"
+            )));
+        }
+        let factors = frequencies
+            .documents
+            .iter()
+            .map(|&d| frequencies.weighting.factor(d, sizes));
+        self.column_weights = if self.column_weights.is_empty() {
+            factors.collect()
+        } else {
+            self.column_weights
+                .iter()
+                .zip(factors)
+                .map(|(idf, factor)| idf * factor)
+                .collect()
+        };
+        self.class_frequencies = Some(frequencies);
+        Ok(self)
+    }
+
+    /// The class frequencies of a vectorizer with supervised term weighting.
+    pub fn class_frequencies(&self) -> Option<&ClassFrequencies> {
+        self.class_frequencies.as_ref()
     }
 
     /// The configuration.
@@ -574,9 +769,10 @@ impl Vectorizer {
         });
     }
 
-    /// The idf of each column, or nothing if idf weighting is off.
-    pub(crate) fn idf_values(&self) -> &[f64] {
-        &self.idf
+    /// The weight of each column (idf, times the class factor with [`ClassWeighting`]), or
+    /// nothing if neither is on.
+    pub(crate) fn column_weights(&self) -> &[f64] {
+        &self.column_weights
     }
 
     /// Appends the weights of `(column, count)` pairs (columns increasing) to `out`, then
@@ -595,8 +791,8 @@ impl Vectorizer {
                 TermWeight::Sublinear if count == 1 => 1.0,
                 TermWeight::Sublinear => 1.0 + tf.ln(),
             };
-            if let Some(idf) = self.idf.get(j as usize) {
-                w *= idf;
+            if let Some(column_weight) = self.column_weights.get(j as usize) {
+                w *= column_weight;
             }
             out.indices.push(j);
             out.values.push(w);
@@ -1032,6 +1228,96 @@ mod tests {
         let x = v.transform(docs[0]);
         assert_eq!(x.values.iter().sum::<f64>(), 6.0 + 5.0 + 4.0);
         assert_eq!(v.vocabulary().len(), 5 + 5 + 4);
+    }
+
+    #[test]
+    fn class_factors_run_from_0_for_even_use_to_1_for_one_class() {
+        let w = ClassWeighting {
+            smoothing: 2.0,
+            power: 0.75,
+        };
+        let sizes = [100, 50, 400];
+        // The same count in classes of the same size: no weight (to rounding).
+        assert!(w.factor([10, 10, 10], [100, 100, 100]) < 1e-9);
+        // The same rate in classes of other sizes: nearly none (the smoothing tilts it).
+        assert!(w.factor([10, 5, 40], sizes) < 0.05);
+        // One class only: larger the more of its comments hold it (the smoothing keeps a
+        // rare word from counting as fully one-sided).
+        let few = w.factor([0, 0, 20], sizes);
+        let many = w.factor([0, 0, 400], sizes);
+        assert!(
+            few > 0.1 && few < many && many > 0.8 && many <= 1.0,
+            "{few} {many}"
+        );
+        // Rarer in the rest means a larger factor, and the power flattens factors towards 1.
+        assert!(w.factor([1, 0, 40], sizes) > w.factor([10, 0, 40], sizes));
+        let flat = ClassWeighting { power: 0.25, ..w };
+        assert!(flat.factor([10, 0, 40], sizes) > w.factor([10, 0, 40], sizes));
+    }
+
+    #[test]
+    fn labeled_fit_vectors_equal_transform_with_class_factors() {
+        let docs = [
+            "you are an idiot",
+            "an idiot wrote this",
+            "buy cheap pills",
+            "cheap pills here",
+            "a fair point about the tax",
+            "the tax point is fair",
+        ];
+        let labels = [
+            Label::Abusive,
+            Label::Abusive,
+            Label::OffTopic,
+            Label::OffTopic,
+            Label::Substantive,
+            Label::Substantive,
+        ];
+        let config = VectorizerConfig {
+            term_weight: TermWeight::Sublinear,
+            idf: true,
+            l2_normalize: true,
+            ..Default::default()
+        };
+        let weighting = ClassWeighting {
+            smoothing: 1.0,
+            power: 1.0,
+        };
+        let params = VocabularyParams::default();
+        let (v, rows) =
+            Vectorizer::fit_transform_labeled(config, params, &docs, &labels, weighting).unwrap();
+        for (doc, row) in docs.iter().zip(&rows) {
+            let again = v.transform(doc);
+            assert_eq!(again.indices, row.indices, "{doc}");
+            let bits = |x: &FeatureVector| x.values.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&again), bits(row), "{doc}");
+        }
+        // Each column's weight is its idf times its class factor.
+        let frequencies = v.class_frequencies().unwrap();
+        assert_eq!(frequencies.class_sizes, [2, 2, 2]);
+        let col = |t: &str| v.vocabulary().get(t).unwrap() as usize;
+        assert_eq!(frequencies.documents[col("idiot")], [2, 0, 0]);
+        assert_eq!(frequencies.documents[col("a")], [0, 0, 1]);
+        let (plain, _) = Vectorizer::fit_transform(config, params, &docs).unwrap();
+        let weights = v.column_weights();
+        let idf = plain.column_weights();
+        for j in [col("idiot"), col("a"), col("cheap")] {
+            let expected = idf[j] * weighting.factor(frequencies.documents[j], [2, 2, 2]);
+            assert_eq!(weights[j], expected);
+        }
+        // Labels must match the texts.
+        assert!(matches!(
+            Vectorizer::fit_transform_labeled(config, params, &docs, &labels[1..], weighting),
+            Err(VectorizerError::LabelLength {
+                texts: 6,
+                labels: 5
+            })
+        ));
+        let bad = ClassWeighting {
+            smoothing: -1.0,
+            ..weighting
+        };
+        assert!(Vectorizer::fit_transform_labeled(config, params, &docs, &labels, bad).is_err());
     }
 
     #[test]

@@ -505,8 +505,15 @@ fn model_inspect_prints_the_configuration_as_json() {
     let out = run(&["model", "inspect"]);
     assert_ok(&out, "model inspect");
     let v: Value = serde_json::from_str(&stdout(&out)).expect("inspect prints JSON");
-    assert_eq!(v["format_version"], 6);
+    assert_eq!(v["format_version"], 7);
     assert_eq!(v["fold_evasions"], true);
+    // Supervised term weighting, and targeted pairs over the next four words.
+    assert_eq!(
+        v["class_weighting"],
+        serde_json::json!({"smoothing": 2.0, "power": 0.75}),
+        "{v}"
+    );
+    assert_eq!(v["vectorizer"]["target_window"], 4, "{v}");
     assert!(v["temperature"].as_f64().is_some_and(|t| t > 0.0), "{v}");
     // The default model uses thread similarity and link counts.
     assert_eq!(v["context"]["scoring"], "conditional");
@@ -646,7 +653,7 @@ fn a_model_trained_on_a_wordpress_export_uses_its_author_urls() {
     ]);
     assert_ok(&out, "model inspect");
     let v: Value = serde_json::from_str(&stdout(&out)).expect("inspect prints JSON");
-    assert_eq!(v["format_version"], 6);
+    assert_eq!(v["format_version"], 7);
     // Every comment of the export has wp:comment_author_url: the author-URL kind is on.
     assert_eq!(v["context"]["edges"][4], serde_json::json!([0.5]), "{v}");
     // The same export scores with that model: one verdict per comment.

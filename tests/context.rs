@@ -3,7 +3,7 @@
 
 use comment_sieve::{
     Calibration, Classifier, ClassifierParams, Comment, ContextKind, ContextParams, ContextScoring,
-    Label, VocabularyParams,
+    Label, VectorizerConfig, VocabularyParams,
 };
 
 const THREAD: usize = ContextKind::Thread as usize;
@@ -56,12 +56,20 @@ fn threads() -> (Vec<Comment<'static>>, Vec<Label>) {
     (comments, labels)
 }
 
+/// Context settings on the default model's, without its class weighting and targeted pairs
+/// (so the model-file versions below are those of the context features alone).
 fn params(post: bool, thread: bool) -> ClassifierParams {
+    let defaults = ClassifierParams::default();
     ClassifierParams {
         vocabulary: VocabularyParams {
             min_df: 1,
             ..Default::default()
         },
+        vectorizer: VectorizerConfig {
+            target_window: 0,
+            ..defaults.vectorizer
+        },
+        class_weighting: None,
         calibration: Calibration::None,
         context: ContextParams {
             buckets: 4,

@@ -1,6 +1,6 @@
 //! Explanations point at the right substrings of the original text.
 
-use comment_sieve::{Classifier, Comment, Label, Normalizer, Tokenizer, Verdict};
+use comment_sieve::{Classifier, Comment, Label, Normalizer, Tokenizer, Verdict, is_second_person};
 
 fn classifier() -> &'static Classifier {
     static CLASSIFIER: std::sync::OnceLock<Classifier> = std::sync::OnceLock::new();
@@ -29,7 +29,18 @@ fn assert_spans_spell_terms(text: &str) {
             .map(str::to_owned)
             .collect();
         let joined = words.join(" ");
-        if let Some(prefix) = e.term.strip_prefix('~') {
+        if let Some((you, target)) = e.term.split_once('>') {
+            // A targeted pair `you>w`: from a second-person word to `w`, a few words on.
+            assert_eq!(you, "you", "{:?} in {text:?}", e.term);
+            assert!(
+                words.len() >= 2
+                    && is_second_person(&words[0])
+                    && words.last().is_some_and(|w| w == target),
+                "pair {:?} has span {:?} = {piece:?} in {text:?}",
+                e.term,
+                e.span
+            );
+        } else if let Some(prefix) = e.term.strip_prefix('~') {
             assert!(
                 words.iter().any(|w| w.starts_with(prefix)),
                 "prefix {:?} not at the start of a word of {piece:?} in {text:?}",

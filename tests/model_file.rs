@@ -4,8 +4,8 @@ use comment_sieve::model_file::{
     FORMAT_VERSION, FORMAT_VERSION_WITHOUT_TARGETS, MAGIC, MAX_BODY_LEN,
 };
 use comment_sieve::{
-    ClassPriors, Classifier, ClassifierParams, Comment, Label, ModelError, ModelInfo,
-    NaiveBayesKind, NormalizerConfig, VectorizerConfig, VocabularyParams,
+    ClassFrequencies, ClassPriors, Classifier, ClassifierParams, Comment, Label, ModelError,
+    ModelInfo, NaiveBayesKind, NormalizerConfig, VectorizerConfig, VocabularyParams,
 };
 use proptest::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -27,7 +27,7 @@ fn body_len_field(bytes: &[u8]) -> u64 {
     u64::from_le_bytes(bytes[12..20].try_into().unwrap())
 }
 
-/// A file with `body` and a correct header (version 6, the version of [`Body`]).
+/// A file with `body` and a correct header (version 7, the version of [`Body`]).
 fn with_header(body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(HEADER_LEN + body.len());
     out.extend_from_slice(&MAGIC);
@@ -39,10 +39,11 @@ fn with_header(body: &[u8]) -> Vec<u8> {
     out
 }
 
-/// A mirror of the model file's version-6 body as documented in `src/model_file.rs` (postcard
+/// A mirror of the model file's version-7 body as documented in `src/model_file.rs` (postcard
 /// is not self-describing, so field order and types must match): the version-1 body, then the
 /// temperature, then the context features, then whether the normalizer folds evasions, then
-/// the target window, then the edges of the metadata tokens (link count, author URL). Used to
+/// the target window, then the edges of the metadata tokens (link count, author URL), then the
+/// class frequencies of supervised term weighting. Used to
 /// craft bodies that pass the checksum but hold inconsistent content.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Body {
@@ -61,13 +62,23 @@ struct Body {
     fold_evasions: bool,
     target_window: u8,
     metadata_edges: [Option<Vec<f64>>; 2],
+    class_frequencies: ClassFrequencies,
 }
 
 /// The number of bytes the parts after the fold-evasions flag take in `body`.
 fn bytes_after_fold_flag(body: &Body) -> usize {
-    postcard::to_stdvec(&(body.target_window, &body.metadata_edges))
-        .unwrap()
-        .len()
+    postcard::to_stdvec(&(
+        body.target_window,
+        &body.metadata_edges,
+        &body.class_frequencies,
+    ))
+    .unwrap()
+    .len()
+}
+
+/// The number of bytes the class frequencies (the version-7 part) take in `body`.
+fn class_frequency_bytes(body: &Body) -> usize {
+    postcard::to_stdvec(&body.class_frequencies).unwrap().len()
 }
 
 /// The stored [`comment_sieve::ContextFeatures`].
@@ -346,9 +357,9 @@ fn flipped_bits_in_the_header_are_caught() {
                 assert_eq!(supported, FORMAT_VERSION);
                 assert_ne!(found, FORMAT_VERSION);
             }
-            // A flip to the newer version this build reads (4 -> 5): the body then lacks the
-            // target window that version has.
-            ModelError::Decode(_) => {
+            // A flip to another version this build reads (7 -> 6): the body then holds the
+            // class frequencies, which that version does not have.
+            ModelError::Decode(_) | ModelError::Invalid(_) => {
                 assert_eq!((offset, bit), (8, 0));
             }
             other => panic!("version byte {offset} bit {bit}: {other:?}"),
@@ -1026,10 +1037,15 @@ fn a_version_3_body_without_its_context_features_is_a_decode_error() {
     };
     let err = decode(&with_version(3, &postcard::to_stdvec(&v2).unwrap())).unwrap_err();
     assert!(matches!(err, ModelError::Decode(_)), "{err:?}");
-    // Cut inside the context part.
+    // Cut inside the context part and the parts after it (every byte up to the class
+    // frequencies, whose hundreds of kilobytes are cut at a sample of places).
     let full = postcard::to_stdvec(&body).unwrap();
     let v2_len = postcard::to_stdvec(&v2).unwrap().len();
-    for cut in v2_len + 1..full.len() {
+    let frequencies_start = full.len() - class_frequency_bytes(&body);
+    let cuts = (v2_len + 1..=frequencies_start)
+        .chain((frequencies_start..full.len()).step_by(4099))
+        .chain(full.len() - 3..full.len());
+    for cut in cuts {
         let err = decode(&with_header(&full[..cut])).unwrap_err();
         assert!(
             matches!(err, ModelError::Decode(_) | ModelError::Invalid(_)),
@@ -1162,6 +1178,7 @@ fn a_model_with_targeted_pairs_is_written_as_version_5_and_round_trips() {
     let mut params = ClassifierParams::default();
     params.vectorizer.target_window = 4;
     params.context.links = false;
+    params.class_weighting = None;
     params.calibration = comment_sieve::Calibration::None;
     let classifier = params.train(&comments, &labels).unwrap();
     let terms = classifier.vectorizer().vocabulary().terms();
@@ -1260,20 +1277,109 @@ fn the_embedded_model_stores_its_link_edges_and_they_are_checked() {
         old.classify_text(text).joint_log_likelihood,
         c.classify_text(text).joint_log_likelihood
     );
-    // Re-encoded, a model without link tokens is written as version 4 again.
+    // Re-encoded, a model without link tokens is still written as version 7: it keeps its
+    // class weighting (the version logic without it is tested with trained models).
     assert_eq!(
         u16::from_le_bytes(old.to_bytes()[8..10].try_into().unwrap()),
-        FORMAT_VERSION_WITHOUT_TARGETS
+        FORMAT_VERSION
     );
-    // The version-6 body under a version-5 header leaves unexpected bytes; cut inside the
+    // The version-7 body under a version-6 header leaves unexpected bytes; cut inside the
     // link edges, it does not decode.
     let full = postcard::to_stdvec(&body).unwrap();
     assert!(matches!(
-        decode(&with_version(5, &full)).unwrap_err(),
+        decode(&with_version(6, &full)).unwrap_err(),
         ModelError::Invalid(_)
     ));
     let links_len = postcard::to_stdvec(&body.metadata_edges).unwrap().len();
-    for cut in full.len() - links_len..full.len() {
+    let links_end = full.len() - class_frequency_bytes(&body);
+    for cut in links_end - links_len..links_end {
         assert!(decode(&with_header(&full[..cut])).is_err(), "cut at {cut}");
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// supervised term weighting (version 7)
+
+#[test]
+fn a_model_with_class_weighting_stores_its_class_frequencies_and_round_trips() {
+    let texts = [
+        ("you are such an idiot", Label::Abusive),
+        ("buy cheap pills now", Label::OffTopic),
+        ("the point about taxes is fair", Label::Substantive),
+        ("the idiot wrote this", Label::Abusive),
+    ];
+    let comments: Vec<Comment> = (0..40)
+        .map(|i| Comment::new(i.to_string(), texts[i % 4].0))
+        .collect();
+    let labels: Vec<Label> = (0..40).map(|i| texts[i % 4].1).collect();
+    let mut params = ClassifierParams::default();
+    params.context.links = false;
+    params.calibration = comment_sieve::Calibration::None;
+    let classifier = params.train(&comments, &labels).unwrap();
+    let v = classifier.vectorizer();
+    let frequencies = v
+        .class_frequencies()
+        .expect("class weighting is on by default");
+    assert_eq!(frequencies.weighting, params.class_weighting.unwrap());
+    assert_eq!(frequencies.class_sizes, [20, 10, 10]);
+    // Counted by hand: `idiot` is in the 20 abusive comments, `the` in 10 abusive and 10
+    // substantive ones, `cheap` in the 10 off-topic ones.
+    let column = |term: &str| v.vocabulary().get(term).unwrap() as usize;
+    assert_eq!(frequencies.documents[column("idiot")], [20, 0, 0]);
+    assert_eq!(frequencies.documents[column("the")], [10, 0, 10]);
+    assert_eq!(frequencies.documents[column("cheap")], [0, 10, 0]);
+    // A word only one class uses weighs more than one two classes share.
+    let w = params.class_weighting.unwrap();
+    assert!(w.factor([0, 10, 0], [20, 10, 10]) > w.factor([10, 0, 10], [20, 10, 10]));
+    let bytes = classifier.to_bytes();
+    assert_eq!(u16::from_le_bytes(bytes[8..10].try_into().unwrap()), 7);
+    let loaded = decode(&bytes).unwrap();
+    assert_eq!(loaded.vectorizer().class_frequencies(), Some(frequencies));
+    assert_eq!(loaded.to_bytes(), bytes);
+    for text in ["ur an idiot", "cheap taxes", "the point is fair, idiot"] {
+        assert_eq!(
+            loaded.classify_text(text),
+            classifier.classify_text(text),
+            "{text}"
+        );
+        assert_eq!(loaded.features(text), classifier.features(text), "{text}");
+    }
+    // Without class weighting the same data gives other weights and an older version.
+    params.class_weighting = None;
+    let plain = params.train(&comments, &labels).unwrap();
+    assert!(plain.vectorizer().class_frequencies().is_none());
+    assert_ne!(
+        plain.features("the idiot"),
+        classifier.features("the idiot")
+    );
+    assert!(u16::from_le_bytes(plain.to_bytes()[8..10].try_into().unwrap()) < 7);
+}
+
+#[test]
+fn crafted_class_frequencies_are_invalid() {
+    let body = embedded_body();
+    let good = &body.class_frequencies;
+    let mut short = good.clone();
+    short.documents.pop();
+    let mut too_many = good.clone();
+    too_many.documents[0][1] = u32::try_from(good.class_sizes[1]).unwrap() + 1;
+    let mut no_smoothing = good.clone();
+    no_smoothing.weighting.smoothing = 0.0;
+    let mut nan_power = good.clone();
+    nan_power.weighting.power = f64::NAN;
+    for (what, frequencies) in [
+        ("one entry short", short),
+        ("a count above its class size", too_many),
+        ("zero smoothing", no_smoothing),
+        ("a NaN power", nan_power),
+    ] {
+        let crafted = Body {
+            class_frequencies: frequencies,
+            ..body.clone()
+        };
+        let err = decode(&encode_body(&crafted)).unwrap_err();
+        assert!(matches!(err, ModelError::Invalid(_)), "{what}: {err:?}");
+    }
+    // The embedded model's class sizes are the train split's labels.
+    assert_eq!(good.class_sizes, [2074, 1439, 9025]);
 }
