@@ -503,7 +503,7 @@ struct TrainArgs {
     #[arg(long)]
     idf: Option<bool>,
     /// Supervised term weighting: also weigh each term by how unevenly the classes use it,
-    /// `SMOOTHING,POWER` (default 2,0.5), or `off` for idf alone.
+    /// `SMOOTHING,POWER` (default 2,0.75), or `off` for idf alone.
     #[arg(long, value_name = "S,P|off")]
     class_weighting: Option<String>,
     /// Scale each comment's vector to unit length (true/false).
@@ -1047,7 +1047,9 @@ fn parse_class_weighting(spec: &str) -> Result<Option<ClassWeighting>> {
         .collect::<Result<_, _>>()
         .with_context(|| format!("--class-weighting {spec:?}: expected SMOOTHING,POWER or off"))?;
     match numbers[..] {
-        [smoothing, power] if smoothing > 0.0 && power > 0.0 => {
+        [smoothing, power]
+            if smoothing.is_finite() && power.is_finite() && smoothing > 0.0 && power > 0.0 =>
+        {
             Ok(Some(ClassWeighting { smoothing, power }))
         }
         _ => bail!(
@@ -1774,6 +1776,22 @@ fn inspect(classifier: &Classifier, json: bool) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn class_weighting_flag_takes_two_positive_numbers_or_off() {
+        assert_eq!(parse_class_weighting("off").unwrap(), None);
+        assert_eq!(
+            parse_class_weighting("2, 0.75").unwrap(),
+            Some(ClassWeighting {
+                smoothing: 2.0,
+                power: 0.75
+            })
+        );
+        for bad in ["", "2", "2,0.75,1", "0,1", "2,-1", "x,1", "inf,1", "2,NaN"] {
+            let err = parse_class_weighting(bad).unwrap_err().to_string();
+            assert!(err.contains("--class-weighting"), "{bad:?}: {err}");
+        }
+    }
 
     /// The hand-written JSON of output records is serde_json's, byte for byte.
     #[test]

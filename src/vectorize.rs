@@ -618,14 +618,7 @@ impl Vectorizer {
             ));
         }
         let vocabulary = Vocabulary::from_terms(terms)?;
-        let column_weights = if config.idf {
-            document_frequency
-                .iter()
-                .map(|&df| ((1.0 + n_documents as f64) / (1.0 + f64::from(df))).ln() + 1.0)
-                .collect()
-        } else {
-            Vec::new()
-        };
+        let column_weights = idf_weights(&config, &document_frequency, n_documents);
         Ok(Vectorizer {
             config,
             vocabulary,
@@ -638,7 +631,7 @@ impl Vectorizer {
 
     /// This vectorizer with supervised term weighting from `frequencies` (see
     /// [`ClassWeighting`]), which must hold one entry per column, each count at most its
-    /// class size.
+    /// class size. They replace any class frequencies the vectorizer had.
     pub fn with_class_frequencies(
         mut self,
         frequencies: ClassFrequencies,
@@ -665,11 +658,11 @@ impl Vectorizer {
             .documents
             .iter()
             .map(|&d| frequencies.weighting.factor(d, sizes));
-        self.column_weights = if self.column_weights.is_empty() {
+        let idf = idf_weights(&self.config, &self.document_frequency, self.n_documents);
+        self.column_weights = if idf.is_empty() {
             factors.collect()
         } else {
-            self.column_weights
-                .iter()
+            idf.iter()
                 .zip(factors)
                 .map(|(idf, factor)| idf * factor)
                 .collect()
@@ -801,6 +794,22 @@ impl Vectorizer {
             scale_to_unit_length(&mut out.values);
         }
     }
+}
+
+/// The smoothed inverse document frequency `ln((1 + n) / (1 + df)) + 1` of each column, or
+/// nothing if `config` has idf off.
+fn idf_weights(
+    config: &VectorizerConfig,
+    document_frequency: &[u32],
+    n_documents: u64,
+) -> Vec<f64> {
+    if !config.idf {
+        return Vec::new();
+    }
+    document_frequency
+        .iter()
+        .map(|&df| ((1.0 + n_documents as f64) / (1.0 + f64::from(df))).ln() + 1.0)
+        .collect()
 }
 
 /// Divides `values` by their Euclidean norm (nothing if it is 0). The scoring path's vectors
@@ -1305,6 +1314,12 @@ mod tests {
             let expected = idf[j] * weighting.factor(frequencies.documents[j], [2, 2, 2]);
             assert_eq!(weights[j], expected);
         }
+        // Class frequencies given again replace the first ones; they do not compound.
+        let again = v
+            .clone()
+            .with_class_frequencies(frequencies.clone())
+            .unwrap();
+        assert_eq!(again.column_weights(), v.column_weights());
         // Labels must match the texts.
         assert!(matches!(
             Vectorizer::fit_transform_labeled(config, params, &docs, &labels[1..], weighting),
