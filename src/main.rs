@@ -1046,16 +1046,14 @@ fn parse_class_weighting(spec: &str) -> Result<Option<ClassWeighting>> {
         .map(|x| x.trim().parse::<f64>())
         .collect::<Result<_, _>>()
         .with_context(|| format!("--class-weighting {spec:?}: expected SMOOTHING,POWER or off"))?;
-    match numbers[..] {
-        [smoothing, power]
-            if smoothing.is_finite() && power.is_finite() && smoothing > 0.0 && power > 0.0 =>
-        {
-            Ok(Some(ClassWeighting { smoothing, power }))
-        }
-        _ => bail!(
-            "--class-weighting {spec:?}: expected two positive numbers SMOOTHING,POWER, or off"
-        ),
-    }
+    let [smoothing, power] = numbers[..] else {
+        bail!("--class-weighting {spec:?}: expected two numbers SMOOTHING,POWER, or off");
+    };
+    let weighting = ClassWeighting { smoothing, power };
+    weighting
+        .validate()
+        .with_context(|| format!("--class-weighting {spec:?}"))?;
+    Ok(Some(weighting))
 }
 
 /// The training command as a user would retype it (settings that differ from the defaults are

@@ -98,7 +98,14 @@ impl ClassWeighting {
         divergence.max(0.0).powf(self.power)
     }
 
-    fn check(&self) -> Result<(), VectorizerError> {
+    /// Checks that the smoothing and the power are positive finite numbers.
+    ///
+    /// ```
+    /// use comment_sieve::ClassWeighting;
+    /// assert!(ClassWeighting { smoothing: 2.0, power: 0.75 }.validate().is_ok());
+    /// assert!(ClassWeighting { smoothing: 0.0, power: 0.75 }.validate().is_err());
+    /// ```
+    pub fn validate(&self) -> Result<(), VectorizerError> {
         let ok = |x: f64| x.is_finite() && x > 0.0;
         if ok(self.smoothing) && ok(self.power) {
             Ok(())
@@ -397,8 +404,8 @@ pub enum VectorizerError {
     /// The document-frequency list does not match the vocabulary.
     #[error("{0} document frequencies for {1} terms")]
     FrequencyLength(usize, usize),
-    /// A class weighting with a smoothing or power that is not a positive number.
-    #[error("class weighting {0:?} needs a positive smoothing and power")]
+    /// A class weighting with a smoothing or power that is not a positive finite number.
+    #[error("class weighting {0:?} needs a positive, finite smoothing and power")]
     ClassWeighting(ClassWeighting),
     /// Class frequencies that do not fit the vocabulary or the class sizes.
     #[error("class frequencies: {0}")]
@@ -473,7 +480,7 @@ impl Vectorizer {
                 labels: labels.len(),
             });
         }
-        weighting.check()?;
+        weighting.validate()?;
         Self::fit_transform_with(config, params, normalized, Some((labels, weighting)))
     }
 
@@ -636,7 +643,7 @@ impl Vectorizer {
         mut self,
         frequencies: ClassFrequencies,
     ) -> Result<Self, VectorizerError> {
-        frequencies.weighting.check()?;
+        frequencies.weighting.validate()?;
         let columns = self.vocabulary.len();
         if frequencies.documents.len() != columns {
             return Err(VectorizerError::ClassFrequencies(format!(
