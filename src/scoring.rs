@@ -435,28 +435,27 @@ impl ScoringTable {
     ) -> ([f64; K], usize) {
         self.count_columns(vectorizer, normalizer, text, scratch);
         let links = self.links_counted(&scratch.tally);
-        let Tally {
-            counted,
-            weights,
-            columns,
-            ..
-        } = &mut scratch.tally;
-        if weights.len() < self.rows.len() {
-            weights.resize(self.rows.len(), 0.0);
-        }
+        let tally = &mut scratch.tally;
+        let mut weights = std::mem::take(&mut tally.weights);
+        let mut columns = std::mem::take(&mut tally.columns);
+        weights.clear();
         columns.clear();
-        let jll = self.score_weighing(counted, |column, w| {
-            weights[column as usize] = w;
+        let jll = self.score_weighing(&tally.counted, |column, w| {
+            weights.push(w);
             columns.insert(column);
         });
-        // The vector lists its columns in increasing order.
+        // The vector lists its columns in increasing order; `weights` is in counted order.
         out.clear();
-        out.indices.reserve(counted.len());
-        out.values.reserve(counted.len());
+        out.indices.reserve(weights.len());
+        out.values.reserve(weights.len());
         columns.drain(|column| {
-            out.indices.push(column);
-            out.values.push(weights[column as usize]);
+            if let Some(k) = tally.index_of(column) {
+                out.indices.push(column);
+                out.values.push(weights[k]);
+            }
         });
+        tally.weights = weights;
+        tally.columns = columns;
         if self.l2_normalize {
             crate::vectorize::scale_to_unit_length(&mut out.values);
         }
@@ -581,8 +580,7 @@ struct Tally {
     counted: Vec<(u32, u32)>,
     /// The slot each entry of `counted` took, for clearing.
     taken: Vec<usize>,
-    /// The weight of each counted column, for a text's vector (indexed by column; only the
-    /// entries of the text's columns are meaningful).
+    /// The weight of each entry of `counted`, for a text's vector.
     weights: Vec<f64>,
     /// The counted columns, for listing them in increasing order.
     columns: crate::radix::ColumnSet,
@@ -597,18 +595,24 @@ impl Tally {
 
     /// How many times the last counted columns held `column`.
     fn count_of(&self, column: u32) -> u32 {
+        self.index_of(column).map_or(0, |k| self.counted[k].1)
+    }
+
+    /// Where `column` is in `counted`, if the last counted columns held it.
+    #[inline]
+    fn index_of(&self, column: u32) -> Option<usize> {
         if self.slots.is_empty() {
-            return 0;
+            return None;
         }
         let mask = self.slots.len() - 1;
         let mut i = self.home_slot(column);
         loop {
             match self.slots[i] {
-                0 => return 0,
+                0 => return None,
                 k => match self.counted.get(k as usize - 1) {
-                    Some(&(c, n)) if c == column => return n,
+                    Some(&(c, _)) if c == column => return Some(k as usize - 1),
                     Some(_) => i = (i + 1) & mask,
-                    None => return 0,
+                    None => return None,
                 },
             }
         }
@@ -658,6 +662,10 @@ mod tests {
         tally.count(&[5, 3, 5, 9, 3, 5]);
         assert_eq!(tally.counted, [(5, 3), (3, 2), (9, 1)]);
         assert_eq!([5, 3, 9, 4].map(|c| tally.count_of(c)), [3, 2, 1, 0]);
+        assert_eq!(
+            [5, 3, 9, 4].map(|c| tally.index_of(c)),
+            [Some(0), Some(1), Some(2), None]
+        );
         tally.count(&[9]);
         assert_eq!(tally.counted, [(9, 1)]);
         assert_eq!([5, 9].map(|c| tally.count_of(c)), [0, 1]);
