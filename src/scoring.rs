@@ -327,11 +327,11 @@ impl ScoringTable {
         missed.clear();
         targets.clear();
         vectorizer.for_each_word_of_text(normalizer, text, normalize, |w| {
-            if config.target_window > 0 && is_second_person(w) {
-                targets.push(words.len());
-            }
-            match cache.find(w) {
-                Ok(columns) => words.push(columns),
+            let second_person = match cache.find(w) {
+                Ok((columns, second_person)) => {
+                    words.push(columns);
+                    second_person
+                }
                 Err(slot) => {
                     // Looked up below, once the loads started here have had time to arrive.
                     let (hash, prefix) = word_term_hashes(config, w);
@@ -339,17 +339,23 @@ impl ScoringTable {
                     if let Some(p) = prefix {
                         self.index.prefetch(p);
                     }
+                    let second_person = is_second_person(w);
                     missed.push(MissedWord {
                         at: words.len(),
                         prefix,
                         slot,
+                        second_person,
                     });
                     words.push(WordColumns {
                         hash,
                         word: 0,
                         prefix: 0,
                     });
+                    second_person
                 }
+            };
+            if second_person && config.target_window > 0 {
+                targets.push(words.len() - 1);
             }
         });
         let column = |h| self.index.column_plus_one(h);
@@ -357,7 +363,7 @@ impl ScoringTable {
             let found = &mut words[m.at];
             found.word = column(found.hash);
             found.prefix = m.prefix.map_or(0, column);
-            cache.store(m.slot, *found);
+            cache.store(m.slot, *found, m.second_person);
         }
         // Columns are written with no branch on whether a term is known: each term's column
         // is written, and kept (the length moves on) only if the term is known.
@@ -509,6 +515,8 @@ struct CachedWord {
     /// The word's bytes, zero-padded (see [`packed_short_word`]).
     key: u64,
     len: u32,
+    /// Whether the word addresses the reader ([`is_second_person`]), for targeted pairs.
+    second_person: bool,
     columns: WordColumns,
 }
 
@@ -523,10 +531,10 @@ impl WordCache {
         }
     }
 
-    /// The columns of `word` if the cache has them; else where to [`WordCache::store`] them
-    /// (`None` for a word too long to keep).
+    /// The columns of `word`, and whether it addresses the reader, if the cache has them;
+    /// else where to [`WordCache::store`] them (`None` for a word too long to keep).
     #[inline(always)]
-    fn find(&self, word: &str) -> Result<WordColumns, Option<CacheSlot>> {
+    fn find(&self, word: &str) -> Result<(WordColumns, bool), Option<CacheSlot>> {
         let Some(key) = packed_short_word(word.as_bytes()) else {
             return Err(None);
         };
@@ -534,18 +542,26 @@ impl WordCache {
         let index = ((key ^ u64::from(len)).wrapping_mul(0x9e37_79b9_7f4a_7c15)
             >> (64 - WORD_CACHE_SIZE.trailing_zeros())) as usize;
         match self.entries.get(index) {
-            Some(entry) if entry.key == key && entry.len == len => Ok(entry.columns),
+            Some(entry) if entry.key == key && entry.len == len => {
+                Ok((entry.columns, entry.second_person))
+            }
             _ => Err(Some(CacheSlot { index, key, len })),
         }
     }
 
-    /// Keeps `columns` as those of the word that [`WordCache::find`] gave `slot` for.
+    /// Keeps `columns` and `second_person` for the word that [`WordCache::find`] gave `slot`
+    /// for.
     #[inline]
-    fn store(&mut self, slot: Option<CacheSlot>, columns: WordColumns) {
+    fn store(&mut self, slot: Option<CacheSlot>, columns: WordColumns, second_person: bool) {
         if let Some(CacheSlot { index, key, len }) = slot
             && let Some(entry) = self.entries.get_mut(index)
         {
-            *entry = CachedWord { key, len, columns };
+            *entry = CachedWord {
+                key,
+                len,
+                second_person,
+                columns,
+            };
         }
     }
 }
@@ -565,21 +581,25 @@ struct MissedWord {
     at: usize,
     prefix: Option<u64>,
     slot: Option<CacheSlot>,
+    /// Whether the word addresses the reader ([`is_second_person`]).
+    second_person: bool,
 }
 
-/// Counts repeated columns with a small open-addressing table that is reused between calls
-/// and cleared slot by slot, so a call costs in proportion to its own terms. (A sparse set
+/// Counts repeated columns with a small open-addressing table that is reused between calls.
+/// Each slot carries the number of the call that wrote it, so a new call starts with every
+/// slot free without clearing any, and costs in proportion to its own terms. (A sparse set
 /// indexed by column, with no hashing and no clearing, cut 5% of `classify`'s instructions but
 /// ran slower on this machine: its table is 4 bytes per model column, and a text's columns
 /// land all over it.)
 #[derive(Debug, Default)]
 struct Tally {
-    /// `0` or `1 +` an index into `counted`.
-    slots: Vec<u32>,
+    /// Per slot: the call that last wrote it (high 32 bits) and `1 +` an index into `counted`
+    /// (low 32 bits). A slot written by another call is free.
+    slots: Vec<u64>,
+    /// The number of the current call; never 0, which marks slots never written.
+    call: u32,
     /// `(column, count)` in order of first occurrence.
     counted: Vec<(u32, u32)>,
-    /// The slot each entry of `counted` took, for clearing.
-    taken: Vec<usize>,
     /// The weight of each entry of `counted`, for a text's vector.
     weights: Vec<f64>,
     /// The counted columns, for listing them in increasing order.
@@ -587,9 +607,9 @@ struct Tally {
 }
 
 impl Tally {
-    /// The slot `column` starts probing from.
-    fn home_slot(&self, column: u32) -> usize {
-        let bits = self.slots.len().trailing_zeros();
+    /// The slot `column` starts probing from, in a table of `2^bits` slots.
+    #[inline(always)]
+    fn home_slot(column: u32, bits: u32) -> usize {
         (u64::from(column).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - bits)) as usize
     }
 
@@ -601,51 +621,55 @@ impl Tally {
     /// Where `column` is in `counted`, if the last counted columns held it.
     #[inline]
     fn index_of(&self, column: u32) -> Option<usize> {
-        if self.slots.is_empty() {
+        if self.slots.is_empty() || self.call == 0 {
             return None;
         }
         let mask = self.slots.len() - 1;
-        let mut i = self.home_slot(column);
+        let mut i = Self::home_slot(column, self.slots.len().trailing_zeros());
         loop {
-            match self.slots[i] {
-                0 => return None,
-                k => match self.counted.get(k as usize - 1) {
-                    Some(&(c, _)) if c == column => return Some(k as usize - 1),
-                    Some(_) => i = (i + 1) & mask,
-                    None => return None,
-                },
+            let slot = self.slots[i];
+            if (slot >> 32) as u32 != self.call {
+                return None;
+            }
+            match self.counted.get((slot as u32 as usize).wrapping_sub(1)) {
+                Some(&(c, _)) if c == column => return Some(slot as u32 as usize - 1),
+                Some(_) => i = (i + 1) & mask,
+                None => return None,
             }
         }
     }
 
     /// The distinct `columns` with their counts, in order of first occurrence.
     fn count(&mut self, columns: &[u32]) {
-        for &slot in &self.taken {
-            self.slots[slot] = 0;
-        }
         self.counted.clear();
-        self.taken.clear();
+        self.counted.reserve(columns.len());
         let need = (columns.len() * 2).next_power_of_two().max(64);
-        if self.slots.len() < need {
-            self.slots = vec![0; need];
+        self.call = self.call.wrapping_add(1);
+        if self.slots.len() < need || self.call == 0 {
+            // A bigger table, or the call numbers came round again: start from never-written
+            // slots.
+            self.slots = vec![0; need.max(self.slots.len())];
+            self.call = 1;
         }
+        let call = self.call;
+        let stamp = u64::from(call) << 32;
+        let bits = self.slots.len().trailing_zeros();
         let mask = self.slots.len() - 1;
         for &column in columns {
-            let mut i = self.home_slot(column);
+            let mut i = Self::home_slot(column, bits);
             loop {
-                match self.slots[i] {
-                    0 => {
-                        self.counted.push((column, 1));
-                        self.slots[i] = self.counted.len() as u32;
-                        self.taken.push(i);
-                        break;
-                    }
-                    k if self.counted[k as usize - 1].0 == column => {
-                        self.counted[k as usize - 1].1 += 1;
-                        break;
-                    }
-                    _ => i = (i + 1) & mask,
+                let slot = self.slots[i];
+                if (slot >> 32) as u32 != call {
+                    self.counted.push((column, 1));
+                    self.slots[i] = stamp | self.counted.len() as u64;
+                    break;
                 }
+                let entry = &mut self.counted[slot as u32 as usize - 1];
+                if entry.0 == column {
+                    entry.1 += 1;
+                    break;
+                }
+                i = (i + 1) & mask;
             }
         }
     }
@@ -692,11 +716,17 @@ mod tests {
         word: &str,
         compute: impl FnOnce(&str) -> WordColumns,
     ) -> WordColumns {
-        cache.find(word).unwrap_or_else(|slot| {
-            let columns = compute(word);
-            cache.store(slot, columns);
-            columns
-        })
+        match cache.find(word) {
+            Ok((columns, second_person)) => {
+                assert_eq!(second_person, is_second_person(word));
+                columns
+            }
+            Err(slot) => {
+                let columns = compute(word);
+                cache.store(slot, columns, is_second_person(word));
+                columns
+            }
+        }
     }
 
     #[test]
@@ -726,6 +756,36 @@ mod tests {
             computed,
             ["ab", "ab\0", "abcdefgh", "abcdefghi", "abcdefghi"]
         );
+    }
+
+    #[test]
+    fn word_cache_keeps_whether_a_word_addresses_the_reader() {
+        let mut cache = WordCache::default();
+        cache.claim(3);
+        let words = ["you", "ur", "the"];
+        for word in words {
+            let Err(slot) = cache.find(word) else {
+                panic!("{word} found before it was stored");
+            };
+            cache.store(slot, WordColumns::default(), is_second_person(word));
+        }
+        assert_eq!(
+            words.map(|w| cache.find(w).ok().map(|(_, second_person)| second_person)),
+            [Some(true), Some(true), Some(false)]
+        );
+    }
+
+    #[test]
+    fn tally_starts_afresh_when_its_call_numbers_come_round() {
+        let mut tally = Tally::default();
+        tally.count(&[4, 4, 9]);
+        tally.call = u32::MAX;
+        tally.count(&[9, 7]);
+        assert_eq!(tally.counted, [(9, 1), (7, 1)]);
+        assert_eq!([4, 9, 7].map(|c| tally.count_of(c)), [0, 1, 1]);
+        tally.count(&[4]);
+        assert_eq!(tally.call, 2);
+        assert_eq!([4, 9, 7].map(|c| tally.count_of(c)), [1, 0, 0]);
     }
 
     #[test]
