@@ -18,8 +18,9 @@
 //!   learner; and what one `learn` costs the learner (publishing a snapshot included).
 //!
 //! Run: `cargo bench --bench latency` (add `-- --passes N --seconds S` to change the defaults
-//! 5 and 3). `benches/latency_vs_sklearn.sh` runs it next to scikit-learn's per-call
-//! `predict_proba` on the same texts.
+//! 5 and 3, and `-- --model PATH` to measure a model file instead of the embedded one).
+//! `benches/latency_vs_sklearn.sh` runs it next to scikit-learn's per-call `predict_proba` on the
+//! same texts.
 
 use comment_sieve::corpus::{SplitFilter, read_labeled};
 use comment_sieve::{Classifier, Comment, Label, SharedClassifier};
@@ -136,15 +137,21 @@ fn run_callers(
 fn main() {
     let mut passes = 5usize;
     let mut seconds = 3.0f64;
+    let mut model: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--passes" => passes = args.next().and_then(|v| v.parse().ok()).unwrap_or(passes),
             "--seconds" => seconds = args.next().and_then(|v| v.parse().ok()).unwrap_or(seconds),
+            "--model" => model = args.next(),
             _ => {} // cargo bench passes `--bench`
         }
     }
-    let classifier = Arc::new(Classifier::embedded().expect("bench setup: embedded model"));
+    let load = || match &model {
+        Some(path) => Classifier::load(path).expect("bench setup: --model"),
+        None => Classifier::embedded().expect("bench setup: embedded model"),
+    };
+    let classifier = Arc::new(load());
     let (texts, source) = load_texts();
     eprintln!("latency bench: {source}");
     let order = shuffled(texts.len());
@@ -183,7 +190,7 @@ fn main() {
     }
 
     // Readers of a SharedClassifier, without and with a learner feeding it decisions.
-    let shared = SharedClassifier::new(Classifier::embedded().expect("bench setup"));
+    let shared = SharedClassifier::new(load());
     let read = |text: &str| shared.classify_text(text).probabilities.abusive;
     let (rate_alone, times_alone) = run_callers(2, seconds, &texts, &read);
     let stop = AtomicBool::new(false);
@@ -225,6 +232,7 @@ fn main() {
         .collect();
     let report = serde_json::json!({
         "texts": source,
+        "model": model.as_deref().unwrap_or("embedded"),
         "passes": passes,
         "latency_ns": summary(single),
         "latency_by_length": by_length,

@@ -9,7 +9,9 @@
 //!     target/release/examples/classify_corpus
 //! ```
 //!
-//! `--toggle-collect` counts only the calls, not the model loading or the JSON reading.
+//! `--toggle-collect` counts only the calls, not the model loading or the JSON reading. With
+//! `--model PATH` it classifies with a model file instead of the embedded model, for comparing
+//! the cost of training settings.
 
 use comment_sieve::Classifier;
 use comment_sieve::corpus::{SplitFilter, read_labeled};
@@ -23,7 +25,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         eprintln!("classify_corpus: {path} not found (the shared corpus is needed)");
         std::process::exit(2);
     }
-    let classifier = Classifier::embedded()?;
+    // `--model PATH`: a model file instead of the embedded model.
+    let model = std::env::args().skip_while(|a| a != "--model").nth(1);
+    let classifier = match &model {
+        Some(path) => Classifier::load(path)?,
+        None => Classifier::embedded()?,
+    };
     let rows = read_labeled(path.as_ref(), &SplitFilter::Named("test".into()))?;
     let texts: Vec<&str> = rows.iter().map(|(comment, _)| &*comment.text).collect();
     // `--passes N`: classify the texts N times and report the fastest pass (a noisy machine
