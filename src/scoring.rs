@@ -621,7 +621,8 @@ impl Tally {
     /// Where `column` is in `counted`, if the last counted columns held it.
     #[inline]
     fn index_of(&self, column: u32) -> Option<usize> {
-        if self.slots.is_empty() || self.call == 0 {
+        // Slots exist only once `count` has run, and so given the call a number.
+        if self.slots.is_empty() {
             return None;
         }
         let mask = self.slots.len() - 1;
