@@ -70,7 +70,8 @@ pub struct Summary {
 }
 
 impl Summary {
-    fn count(&mut self, outcome: &Outcome, format: Format) {
+    /// Counts one outcome, read from an input of `format`.
+    pub fn count(&mut self, outcome: &Outcome, format: Format) {
         self.records += 1;
         *self.formats.entry(format).or_default() += 1;
         match outcome {

@@ -1581,6 +1581,8 @@ fn score(classifier: &Classifier, args: &ScoreArgs) -> Result<u8> {
             bar.set_message(input.source().to_string());
         }
         let format = input.format();
+        // This input's outcomes so far, for the summary when `--on-error fail` stops the run.
+        let mut partial = Summary::default();
         let jsonl = args.output_format == OutputFormat::Jsonl;
         // JSONL lines are serialized in the parallel stage; CSV rows in order below.
         let render = |outcome: &Outcome| -> Option<Vec<u8>> {
@@ -1596,6 +1598,9 @@ fn score(classifier: &Classifier, args: &ScoreArgs) -> Result<u8> {
         let run = scorer.run_rendered(input, format, render, |outcome, line| {
             if let Some(bar) = &bar {
                 bar.inc(1);
+            }
+            if args.on_error == OnError::Fail {
+                partial.count(&outcome, format);
             }
             if let Outcome::Error(e) = &outcome {
                 match args.on_error {
@@ -1620,6 +1625,8 @@ fn score(classifier: &Classifier, args: &ScoreArgs) -> Result<u8> {
                 eprintln!(
                     "comment-sieve: stopped at the first unreadable comment (--on-error fail): {e}"
                 );
+                summary.merge(&partial);
+                write_summary_json(args.summary_json, &summary, Some(e.to_string()))?;
                 return Ok(EXIT_SOME_FAILED);
             }
             Err(StopRun::Output(e)) => return Err(e.context("writing output")),
@@ -1632,14 +1639,32 @@ fn score(classifier: &Classifier, args: &ScoreArgs) -> Result<u8> {
     if !args.quiet {
         eprintln!("{}", summary_line(&summary));
     }
-    if let Some(path) = args.summary_json {
-        let json = serde_json::to_string_pretty(&summary)?;
-        std::fs::write(path, json + "\n").with_context(|| format!("writing {}", path.display()))?;
-    }
+    write_summary_json(args.summary_json, &summary, None)?;
     if summary.errors > 0 {
         return Ok(EXIT_SOME_FAILED);
     }
     Ok(EXIT_OK)
+}
+
+/// Writes the run's summary as JSON to `path`, if given. `stopped` is the error that ended a
+/// run under `--on-error fail`: then the counts are those up to it, the error included.
+fn write_summary_json(
+    path: Option<&Path>,
+    summary: &Summary,
+    stopped: Option<String>,
+) -> Result<()> {
+    #[derive(Serialize)]
+    struct SummaryJson<'a> {
+        #[serde(flatten)]
+        summary: &'a Summary,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        stopped: Option<String>,
+    }
+    let Some(path) = path else {
+        return Ok(());
+    };
+    let json = serde_json::to_string_pretty(&SummaryJson { summary, stopped })?;
+    std::fs::write(path, json + "\n").with_context(|| format!("writing {}", path.display()))
 }
 
 fn summary_line(s: &Summary) -> String {

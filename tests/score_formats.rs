@@ -435,6 +435,58 @@ fn a_50_mb_comment_is_scored() {
 }
 
 #[test]
+fn pushshift_is_told_apart_whatever_the_first_comment_and_the_container() {
+    // Keys in the order Pushshift writes them: `body` long before `link_id`.
+    let long = "Long thoughts on compost. ".repeat(800);
+    let ndjson = format!(
+        "{{\"author\":\"fern\",\"body\":\"{long}\",\"id\":\"c1\",\"link_id\":\"t3_p1\",\"parent_id\":\"t3_p1\",\"subreddit\":\"gardening\"}}\n\
+         {{\"author\":\"[deleted]\",\"body\":\"[ Removed by Reddit ]\",\"id\":\"c2\",\"link_id\":\"t3_p1\",\"parent_id\":\"t1_c1\",\"subreddit\":\"gardening\"}}\n"
+    );
+    assert!(ndjson.find("link_id").unwrap() > 8192);
+    let out = run(&["score", "-q", "-"], Some(ndjson.as_bytes()));
+    assert_eq!(out.status.code(), Some(0));
+    let got = summary(&out);
+    assert_eq!(got[1], row("c2", "skipped:removed", "p1", "c1"));
+    assert_eq!((got[0].0.as_str(), got[0].2.as_str()), ("c1", "p1"));
+    // The same comments as one JSON array (`jq -s`), after their submission.
+    let array = format!(
+        "[{{\"id\":\"p1\",\"title\":\"Compost in winter\",\"selftext\":\"\",\"subreddit\":\"gardening\"}},\n{}]",
+        ndjson.trim_end().replace('\n', ",\n")
+    );
+    let out = run(&["score", "-q", "-"], Some(array.as_bytes()));
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(summary(&out), got);
+}
+
+#[test]
+fn on_error_fail_still_writes_the_summary_json() {
+    let dir = std::env::temp_dir().join(format!("sieve-fail-summary-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("summary.json");
+    let input = b"{\"id\":\"1\",\"text\":\"ok\"}\n{bad\n{\"id\":\"3\",\"text\":\"ok\"}\n";
+    let out = run(
+        &[
+            "score",
+            "-q",
+            "--on-error",
+            "fail",
+            "--summary-json",
+            path.to_str().unwrap(),
+        ],
+        Some(input),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let json: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(json["records"], 2);
+    assert_eq!(json["errors"], 1);
+    assert!(
+        json["stopped"].as_str().unwrap().contains("line 2"),
+        "{json}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
 fn on_error_skip_and_fail() {
     let input = b"{\"id\":\"1\",\"text\":\"ok\"}\n{bad\n{\"id\":\"3\",\"text\":\"ok\"}\n";
     let skip = run(&["score", "--on-error", "skip", "-q"], Some(input));

@@ -1,7 +1,10 @@
 //! CSV (or TSV) with a header row; columns are found by the names in [`FieldMap`].
 //!
-//! The delimiter is `,` unless the header line has tabs or semicolons and no commas. Quoted
-//! fields may span lines. Rows may be shorter than the header (missing cells are empty).
+//! The delimiter is `,` unless the header line has tabs or semicolons and no commas, or the
+//! file starts with Excel's `sep=;` line (any one-character separator), which then names it.
+//! A UTF-8 byte-order mark is skipped. Header names match the configured names (and their
+//! aliases) ignoring case and treating spaces, `-` and `_` alike: `Comment ID` is `comment_id`.
+//! Quoted fields may span lines. Rows may be shorter than the header (missing cells are empty).
 //! Blank lines are skipped; `\n`, `\r\n` and a lone `\r` (old Mac spreadsheets) end a row,
 //! and positions are lines of the file either way.
 //!
@@ -12,6 +15,10 @@
 //! - A quoted field that runs past its line and then never closes (the file ends first), or
 //!   closes with text after its closing quote, makes one error record for the row's first
 //!   line; the lines after it are read again as rows, so an open quote never swallows rows.
+//! - A row with more fields than the header has is one error record: an unquoted delimiter in
+//!   a cell has shifted its fields, and reading it would put text in the wrong columns.
+//! - A quote that closes on a later line makes a field that spans lines, as RFC 4180 reads it,
+//!   even when it was meant as an inch mark: `"` alone can't tell the two apart.
 //! - A line longer than 64 MiB (or a row over several lines longer than that) is one error
 //!   record, skipped without being held in memory; a line of only NUL bytes is one error
 //!   record; a read error (a truncated gzip or zstd file) ends the stream with one.
@@ -40,17 +47,53 @@ struct Columns {
     author_url: Option<usize>,
 }
 
-fn delimiter(stream: &mut ByteStream) -> u8 {
+/// Skips a UTF-8 byte-order mark at the start of `stream`; returns how many bytes it skipped.
+fn skip_byte_order_mark(stream: &mut ByteStream) -> u64 {
+    const MARK: &[u8] = b"\xEF\xBB\xBF";
+    match stream.fill_buf() {
+        Ok(head) if head.starts_with(MARK) => {
+            stream.consume(MARK.len());
+            MARK.len() as u64
+        }
+        _ => 0,
+    }
+}
+
+/// The delimiter, told from the first line (ended by `\n` or a lone `\r`), and whether that
+/// line is Excel's `sep=X` line, which names it and is no header.
+fn delimiter(stream: &mut ByteStream) -> (u8, bool) {
     let head = stream.fill_buf().unwrap_or(&[]);
-    let first = head.split(|&b| b == b'\n').next().unwrap_or(head);
+    let first = head
+        .split(|&b| b == b'\n' || b == b'\r')
+        .next()
+        .unwrap_or(head);
+    if let [b's' | b'S', b'e' | b'E', b'p' | b'P', b'=', d] = first
+        && !d.is_ascii_alphanumeric()
+        && !matches!(d, b'"' | b' ')
+    {
+        return (*d, true);
+    }
     let count = |d: u8| first.iter().filter(|&&b| b == d).count();
-    if count(b',') == 0 && count(b'\t') > 0 {
+    let delimiter = if count(b',') == 0 && count(b'\t') > 0 {
         b'\t'
     } else if count(b',') == 0 && count(b';') > 0 {
         b';'
     } else {
         b','
-    }
+    };
+    (delimiter, false)
+}
+
+/// A header or field name as it is matched: trimmed, lower-case, with spaces and `-` read as
+/// `_` (`Comment ID`, `comment-id` and `comment_id` are one name).
+fn match_key(name: &[u8]) -> Vec<u8> {
+    name.trim_ascii()
+        .iter()
+        .map(|&b| match b {
+            b' ' | b'-' => b'_',
+            b => b.to_ascii_lowercase(),
+        })
+        .collect()
 }
 
 /// One physical line of the input.
@@ -289,17 +332,22 @@ pub(crate) fn read(
     source: Arc<str>,
     names: FieldMap,
 ) -> Box<dyn Iterator<Item = RecordResult> + Send> {
-    let delimiter = delimiter(&mut stream);
+    let mark = skip_byte_order_mark(&mut stream);
+    let (delimiter, sep_line) = delimiter(&mut stream);
     let mut rows = Rows {
         stream,
         source,
         delimiter,
         pending: VecDeque::new(),
         number: 0,
-        byte: 0,
+        byte: mark,
         failed: None,
         broken: false,
     };
+    if sep_line {
+        // Excel's `sep=;` line: not a row. (`line` gives `None` only at the end of input.)
+        let _ = rows.line();
+    }
     let header =
         match rows.next_row() {
             None => {
@@ -318,12 +366,7 @@ pub(crate) fn read(
                     },
                 ));
             }
-            Some((Row::Fields(mut fields), _)) => {
-                if let Some(first) = fields.first_mut()
-                    && first.starts_with(b"\xEF\xBB\xBF")
-                {
-                    first.drain(..3);
-                }
+            Some((Row::Fields(fields), _)) => {
                 let mut header = ::csv::ByteRecord::new();
                 for f in &fields {
                     header.push_field(f);
@@ -339,13 +382,14 @@ pub(crate) fn read(
                 return Box::new(std::iter::once(Err(error)));
             }
         };
+    let keys: Vec<Vec<u8>> = header.iter().map(match_key).collect();
     let find = |name: &str| {
-        let name = name.as_bytes();
-        header.iter().position(|h| h == name).or_else(|| {
-            header
-                .iter()
-                .position(|h| h.trim_ascii().eq_ignore_ascii_case(name))
-        })
+        let exact = name.as_bytes();
+        let key = match_key(exact);
+        header
+            .iter()
+            .position(|h| h == exact)
+            .or_else(|| keys.iter().position(|k| *k == key))
     };
     // Each field's column: the first of its names (see `FieldMap::candidates`) in the header.
     // `names` becomes the header's own spelling of each name found, for error messages.
@@ -410,6 +454,8 @@ pub(crate) fn read(
         .iter()
         .map(|h| String::from_utf8_lossy(h).into_owned())
         .collect();
+    let width = header.len();
+    let id_column = id;
     let make = move |row: &::csv::ByteRecord, pos: Position| -> RecordResult {
         let line = pos.line.unwrap_or(0);
         parse_row(row, &columns, &names, &header_names, line)
@@ -428,6 +474,19 @@ pub(crate) fn read(
     let mut record = ::csv::ByteRecord::new();
     Box::new(std::iter::from_fn(move || match rows.next_row() {
         Some((Row::Fields(fields), position)) => {
+            if let Some(reason) = extra_fields(&fields, width, delimiter) {
+                // The id, when its column comes before the shift, names the row.
+                let id = id_column
+                    .and_then(|c| fields.get(c))
+                    .and_then(|f| std::str::from_utf8(f).ok())
+                    .filter(|f| !f.is_empty())
+                    .map(str::to_owned);
+                return Some(Err(RecordError {
+                    position,
+                    id,
+                    reason,
+                }));
+            }
             record.clear();
             for f in &fields {
                 record.push_field(f);
@@ -448,6 +507,22 @@ pub(crate) fn read(
             })
         }),
     }))
+}
+
+/// Why a row of `fields` can't be read against a header of `width` columns: it has more
+/// fields than that (as pandas, too, refuses such a row).
+fn extra_fields(fields: &[Vec<u8>], width: usize, delimiter: u8) -> Option<String> {
+    let used = fields.len();
+    (used > width).then(|| {
+        format!(
+            "the row has {used} fields but the header has {width}: a {} inside an unquoted \
+             field (quote fields that hold one) would put text in the wrong columns",
+            match delimiter {
+                b'\t' => "tab".to_owned(),
+                d => format!("`{}`", char::from(d)),
+            }
+        )
+    })
 }
 
 fn parse_row(
@@ -567,6 +642,47 @@ mod tests {
         assert_eq!(r[0].as_ref().unwrap().comment.text, "x, y");
         let r = records("id;text\n7;a\n");
         assert_eq!(r[0].as_ref().unwrap().comment.id, "7");
+    }
+
+    #[test]
+    fn spreadsheet_habits_are_read() {
+        // pandas `to_csv(encoding="utf-8-sig", quoting=QUOTE_ALL)`: a byte-order mark before a
+        // quoted header.
+        let r = records("\u{feff}\"text\",\"id\"\n\"Nice one\",\"1\"\n");
+        let c = &r[0].as_ref().unwrap().comment;
+        assert_eq!((c.id.as_ref(), c.text.as_ref()), ("1", "Nice one"));
+        assert_eq!(r[0].as_ref().unwrap().position.byte, Some(15));
+        // Excel's `sep=;` line names the delimiter and is no header.
+        let r = records("sep=;\nid;text\n1;Well, yes\n");
+        assert_eq!(r.len(), 1);
+        let c = &r[0].as_ref().unwrap().comment;
+        assert_eq!((c.id.as_ref(), c.text.as_ref()), ("1", "Well, yes"));
+        assert_eq!(r[0].as_ref().unwrap().position.line, Some(3));
+        // Old Mac line ends: the delimiter is told from the first line all the same.
+        let r = records("id;text\r1;Well, yes\r2;No\r");
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0].as_ref().unwrap().comment.text, "Well, yes");
+        // Header names in other spellings.
+        let r = records("Comment ID,Comment Text,Post-ID\n9,Hello,p\n");
+        let c = &r[0].as_ref().unwrap().comment;
+        assert_eq!((c.id.as_ref(), c.text.as_ref()), ("9", "Hello"));
+        assert_eq!(c.post_id(), Some("p"));
+    }
+
+    #[test]
+    fn a_row_with_more_fields_than_the_header_is_an_error() {
+        let r = records("id,text,post_id\n1,Hello, world,p1\n2,Fine,p1\n3,ok,p1,\n");
+        assert_eq!(r.len(), 3);
+        let e = r[0].as_ref().unwrap_err();
+        assert_eq!(e.id.as_deref(), Some("1"));
+        assert_eq!(e.position.line, Some(2));
+        assert!(
+            e.reason
+                .starts_with("the row has 4 fields but the header has 3"),
+            "{e}"
+        );
+        assert_eq!(r[1].as_ref().unwrap().comment.text, "Fine");
+        assert!(r[2].is_err(), "a trailing delimiter is a fourth field");
     }
 
     #[test]

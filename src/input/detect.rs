@@ -89,14 +89,25 @@ fn json_flavour(body: &[u8]) -> Format {
                 return Format::Jsonl;
             }
         };
-    let has = |k: &str| keys.iter().any(|x| x == k);
-    let comment = has("body") && (has("link_id") || has("subreddit"));
-    let submission = has("title") && has("subreddit") && !has("body");
-    if (comment || submission) && !has("text") {
+    if has_reddit_keys(|k| keys.iter().any(|x| x == k)) {
         Format::Reddit
     } else {
         Format::Jsonl
     }
+}
+
+/// Whether a JSON object with the keys `has` says it has is a Pushshift comment or submission.
+fn has_reddit_keys(has: impl Fn(&str) -> bool) -> bool {
+    let comment = has("body") && (has("link_id") || has("subreddit"));
+    let submission = has("title") && has("subreddit") && !has("body");
+    (comment || submission) && !has("text")
+}
+
+/// Whether `element`, one element of a JSON array, is a Pushshift comment or submission (as
+/// `jq -s` makes of a Pushshift dump): then the array is read as Reddit's.
+pub(crate) fn is_reddit_object(element: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(element)
+        .is_ok_and(|map| has_reddit_keys(|k| map.contains_key(k)))
 }
 
 fn looks_like_csv(body: &[u8]) -> bool {

@@ -5,6 +5,11 @@
 //! the line and byte offset where it starts; a comment without an id is named `item-N` by its
 //! index.
 //!
+//! An array whose first object is a Pushshift comment or submission (`jq -s` over a Reddit
+//! dump) is read the way [the Reddit reader](super::reddit) reads its lines: kind prefixes
+//! removed, `[deleted]` and `[removed]` skipped, submissions giving their comments a title and
+//! no record of their own.
+//!
 //! # Bad input
 //!
 //! - An element that is not a JSON object, or not valid JSON, is one error record; reading goes
@@ -20,7 +25,7 @@
 
 use super::jsonl::{JsonlFields, parse_object};
 use super::lines::MAX_LINE;
-use super::{ByteStream, FieldMap, Position, Record, RecordError, RecordResult};
+use super::{ByteStream, FieldMap, Position, Record, RecordError, RecordResult, reddit};
 use std::io::BufRead;
 use std::sync::Arc;
 
@@ -37,6 +42,18 @@ pub(crate) struct JsonArrayReader {
     /// The index of the next element.
     index: u64,
     state: State,
+    /// How elements are read, decided by the first object.
+    flavour: Flavour,
+}
+
+/// How the elements of an array are read.
+enum Flavour {
+    /// Not decided yet: no object has been read.
+    Undecided,
+    /// Like JSONL lines, with the configured field names.
+    Plain,
+    /// Like the lines of a Pushshift dump, remembering the submissions read.
+    Reddit(Box<reddit::Submissions>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +86,7 @@ impl JsonArrayReader {
             line: 1,
             index: 0,
             state: State::Start,
+            flavour: Flavour::Undecided,
         }
     }
 
@@ -199,43 +217,57 @@ impl JsonArrayReader {
         }
     }
 
-    /// Reads the next element as a record.
-    fn next_element(&mut self) -> RecordResult {
+    /// Reads the next element as a record; `None` for a Reddit submission, which gives none.
+    fn next_element(&mut self) -> Option<RecordResult> {
         let (line, byte, index) = (self.line, self.byte, self.index);
         self.index += 1;
         let position = self.at(line, byte, Some(index));
         let (scanned, length) = self.scan_element();
         if let Scanned::Truncated(reason) = scanned {
             self.state = State::Done;
-            return Err(RecordError {
+            return Some(Err(RecordError {
                 position,
                 id: None,
                 reason,
-            });
+            }));
         }
         if length > MAX_LINE as u64 {
-            return Err(RecordError {
+            return Some(Err(RecordError {
                 position,
                 id: None,
                 reason: format!(
                     "the element is {length} bytes long, more than the limit of {} MiB for one record; skipped",
                     MAX_LINE >> 20
                 ),
-            });
+            }));
         }
-        match parse_object(&self.element, &self.fields, || format!("item-{index}")) {
-            Ok((comment, export)) => Ok(Record {
+        if matches!(self.flavour, Flavour::Undecided) && self.element.first() == Some(&b'{') {
+            self.flavour = if super::detect::is_reddit_object(&self.element) {
+                Flavour::Reddit(Box::default())
+            } else {
+                Flavour::Plain
+            };
+        }
+        let parsed = match &mut self.flavour {
+            Flavour::Reddit(submissions) => reddit::parse(&self.element, submissions)?,
+            Flavour::Undecided | Flavour::Plain => {
+                parse_object(&self.element, &self.fields, || format!("item-{index}"))
+                    .map(|(comment, export)| (comment, export, None))
+            }
+        };
+        Some(match parsed {
+            Ok((comment, export, skip)) => Ok(Record {
                 comment,
                 position,
                 export,
-                skip: None,
+                skip,
             }),
             Err((id, reason)) => Err(RecordError {
                 position,
                 id,
                 reason,
             }),
-        }
+        })
     }
 
     /// One error record at the current position, after which reading stops.
@@ -296,7 +328,9 @@ impl Iterator for JsonArrayReader {
                     State::Items,
                     Some(b'{' | b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n'),
                 ) => {
-                    return Some(self.next_element());
+                    if let Some(record) = self.next_element() {
+                        return Some(record);
+                    }
                 }
                 (State::Items, Some(b)) => {
                     return self.stop(format!(

@@ -153,11 +153,83 @@ pub(crate) fn pick_fields<S: AsRef<str>>(
 ) -> Result<Vec<Option<Scalar>>, String> {
     let text = std::str::from_utf8(bytes)
         .map_err(|e| format!("invalid UTF-8 at byte {} of the line", e.valid_up_to()))?;
-    let mut de = serde_json::Deserializer::from_str(text);
-    FieldPicker(names)
-        .deserialize(&mut de)
-        .and_then(|f| de.end().map(|()| f))
-        .map_err(|e| format!("invalid JSON: {e}"))
+    let pick = |text: &str| {
+        let mut de = serde_json::Deserializer::from_str(text);
+        FieldPicker(names)
+            .deserialize(&mut de)
+            .and_then(|f| de.end().map(|()| f))
+    };
+    pick(text).or_else(|e| {
+        // Lone UTF-16 surrogates (`"\ud83d"`, half an emoji cut by an old exporter) are what
+        // Python's `json` writes for broken text, and reads back; they stand for no character,
+        // so they become U+FFFD and the record is read.
+        match replace_lone_surrogates(text) {
+            Some(repaired) => pick(&repaired).map_err(|_| json_error(&e)),
+            None => Err(json_error(&e)),
+        }
+    })
+}
+
+/// A JSON error with its position in the record (serde_json counts lines from the record's
+/// start, which is not the file's).
+fn json_error(e: &serde_json::Error) -> String {
+    let full = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    let message = full.strip_suffix(&suffix).unwrap_or(&full);
+    match e.line() {
+        0 => format!("invalid JSON: {message}"),
+        1 => format!(
+            "invalid JSON at column {} of the record: {message}",
+            e.column()
+        ),
+        line => format!(
+            "invalid JSON at line {line}, column {} of the record: {message}",
+            e.column()
+        ),
+    }
+}
+
+/// `text` with each `\u` escape of a UTF-16 surrogate that is not half of a pair replaced by
+/// `\ufffd`; `None` if it has none.
+fn replace_lone_surrogates(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let code_at = |i: usize| -> Option<u16> {
+        let hex = bytes.get(i..i + 6)?;
+        if hex[0] != b'\\' || hex[1] != b'u' {
+            return None;
+        }
+        u16::from_str_radix(std::str::from_utf8(&hex[2..]).ok()?, 16).ok()
+    };
+    let mut out: Option<String> = None;
+    let (mut i, mut copied) = (0, 0);
+    while i < bytes.len() {
+        if bytes[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        let Some(code) = code_at(i) else {
+            // Another escape (`\\`, `\"`, ...): skip both of its bytes.
+            i += 2;
+            continue;
+        };
+        let paired = (0xD800..0xDC00).contains(&code)
+            && code_at(i + 6).is_some_and(|low| (0xDC00..0xE000).contains(&low));
+        if paired {
+            i += 12;
+        } else if (0xD800..0xE000).contains(&code) {
+            let out = out.get_or_insert_with(|| String::with_capacity(text.len()));
+            out.push_str(&text[copied..i]);
+            out.push_str("\\ufffd");
+            i += 6;
+            copied = i;
+        } else {
+            i += 6;
+        }
+    }
+    out.map(|mut out| {
+        out.push_str(&text[copied..]);
+        out
+    })
 }
 
 /// A string field: absent and null are `None`; arrays and objects are errors.
@@ -319,6 +391,34 @@ mod tests {
         parse_object(line.as_bytes(), JsonlFields::default_fields(), || {
             "line-1".into()
         })
+    }
+
+    #[test]
+    fn lone_surrogates_become_replacement_characters() {
+        let text = |line: &str| parse(line).expect("a comment").0.text.to_string();
+        assert_eq!(text(r#"{"text":"cut \ud83d"}"#), "cut \u{fffd}");
+        assert_eq!(text(r#"{"text":"\udc00 low"}"#), "\u{fffd} low");
+        assert_eq!(text(r#"{"text":"pair \ud83d\ude00"}"#), "pair \u{1f600}");
+        assert_eq!(
+            text(r#"{"text":"\\ud800 is text, \ud800\ud800"}"#),
+            "\\ud800 is text, \u{fffd}\u{fffd}"
+        );
+        assert_eq!(replace_lone_surrogates(r#"{"text":"\u00e9"}"#), None);
+    }
+
+    #[test]
+    fn json_errors_give_the_column_in_the_record() {
+        let e = parse(r#"{"id":"a", "text": tru}"#).unwrap_err();
+        assert_eq!(
+            e.1,
+            "invalid JSON at column 23 of the record: expected ident"
+        );
+        let e = parse("{\"id\":\"a\",\n\"text\": x}").unwrap_err();
+        assert!(
+            e.1.starts_with("invalid JSON at line 2, column 9 of the record"),
+            "{}",
+            e.1
+        );
     }
 
     #[test]

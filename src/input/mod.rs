@@ -483,6 +483,9 @@ pub fn from_reader(
         }
         encoding::Sniffed::Unknown(label) => unknown_encoding = Some(label),
     }
+    if options.format.is_none() && deferred.is_none() {
+        deferred = extend_json_head(&mut stream, &mut head);
+    }
     let format = match options.format {
         Some(f) => f,
         None if head.iter().all(u8::is_ascii_whitespace) => {
@@ -551,6 +554,33 @@ fn read_head(stream: &mut ByteStream) -> (Vec<u8>, Option<std::io::Error>) {
     (head, None)
 }
 
+/// When the head is the start of a JSON object with no line end yet (a Pushshift comment with a
+/// long body, say), reads on to the end of that first line, up to [`JSON_DETECT_LEN`] bytes, so
+/// that format detection sees all of its keys. Returns a read error met on the way, as
+/// [`read_head`] does.
+fn extend_json_head(stream: &mut ByteStream, head: &mut Vec<u8>) -> Option<std::io::Error> {
+    let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let starts_object = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    if !starts_object || head.len() < DETECT_LEN || head.contains(&b'\n') {
+        return None;
+    }
+    let mut buf = [0u8; 4096];
+    while head.len() < JSON_DETECT_LEN {
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                head.extend_from_slice(&buf[..n]);
+                if buf[..n].contains(&b'\n') {
+                    break;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Some(e),
+        }
+    }
+    None
+}
+
 /// Puts the bytes [`read_head`] took back in front of the rest of the stream (or of its error).
 fn rejoin(head: Vec<u8>, deferred: Option<std::io::Error>, stream: ByteStream) -> ByteStream {
     let rest: Box<dyn Read + Send> = match deferred {
@@ -577,6 +607,8 @@ impl Read for FailOnce {
 
 /// How many leading bytes format detection looks at.
 const DETECT_LEN: usize = 8192;
+/// How far detection reads to see the whole first line of a JSON object stream.
+const JSON_DETECT_LEN: usize = 1 << 20;
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];

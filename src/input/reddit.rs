@@ -4,7 +4,8 @@
 //! reply to a comment, `t3_…` for a top-level comment), `link_id` (`t3_…`, the submission),
 //! `subreddit` and `author`. Kind prefixes are removed, so a reply's `parent_id` equals its
 //! parent's `id` and the post id is the submission's base-36 id. Bodies `[deleted]` and
-//! `[removed]` are reported with [`Skip`], not classified; the author `[deleted]` is dropped.
+//! `[removed]` (and Reddit's other stand-ins, such as `[ Removed by Reddit ]`) are reported
+//! with [`Skip`], not classified; the author `[deleted]` is dropped.
 //!
 //! Pushshift keeps submissions (`RS_…` files) apart from comments (`RC_…`), but exports of
 //! single threads and concatenated dumps mix them. A line with a `title` and no `body` is a
@@ -51,7 +52,7 @@ pub(crate) fn read(
 
 /// The posts of the submissions read last, by id.
 #[derive(Default)]
-struct Submissions {
+pub(crate) struct Submissions {
     by_id: HashMap<String, Arc<Post<'static>>>,
     /// Ids in the order they were first kept, oldest first.
     order: VecDeque<String>,
@@ -103,7 +104,7 @@ fn thing_id(
 
 /// Reads one line: a comment, given the post of its submission when that was read, or `None`
 /// for a submission, which `submissions` keeps.
-fn parse(bytes: &[u8], submissions: &mut Submissions) -> Option<Parsed> {
+pub(crate) fn parse(bytes: &[u8], submissions: &mut Submissions) -> Option<Parsed> {
     match parse_line(bytes) {
         Ok(Err(post)) => {
             submissions.keep(post);
@@ -111,6 +112,29 @@ fn parse(bytes: &[u8], submissions: &mut Submissions) -> Option<Parsed> {
         }
         Ok(Ok(comment)) => Some(submissions.attach(Ok(comment))),
         Err(e) => Some(Err(e)),
+    }
+}
+
+/// Whether a body is Reddit's stand-in for a comment that is gone: `[deleted]` (by its author;
+/// also `[deleted by user]`) or `[removed]` (by moderators), and the texts Reddit puts in place
+/// of comments its admins removed (`[ Removed by Reddit ]`, also with the policy link after it).
+/// Case and the spaces around the text do not matter.
+fn upstream_skip(body: &str) -> Option<Skip> {
+    let body = body.trim();
+    // Every stand-in starts with `[`, is short, and is ASCII up to its first `]`.
+    if !body.starts_with('[') || body.len() > 300 {
+        return None;
+    }
+    let lower = body.to_ascii_lowercase();
+    match lower.as_str() {
+        "[deleted]" | "[deleted by user]" => Some(Skip::Deleted),
+        "[removed]" => Some(Skip::Removed),
+        _ if lower.starts_with("[ removed by reddit")
+            || lower.starts_with("[removed by reddit") =>
+        {
+            Some(Skip::Removed)
+        }
+        _ => None,
     }
 }
 
@@ -146,11 +170,7 @@ fn parse_line(bytes: &[u8]) -> Result<Line, (Option<String>, String)> {
         None | Some(Scalar::Null) => return Err(err("field `body` is missing".into())),
         Some(_) => return Err(err("field `body` must be a string".into())),
     };
-    let skip = match body.trim() {
-        "[deleted]" => Some(Skip::Deleted),
-        "[removed]" => Some(Skip::Removed),
-        _ => None,
-    };
+    let skip = upstream_skip(&body);
     let parent = text_field("parent_id", parent_id).map_err(err)?;
     let link = text_field("link_id", link_id).map_err(err)?;
     let parent_id = parent
@@ -225,6 +245,26 @@ mod tests {
         );
         assert!(parse_comment(br#"{"body":"x"}"#).is_err());
         assert!(parse_comment(b"{").is_err());
+    }
+
+    #[test]
+    fn reddit_stand_ins_for_gone_comments_are_skipped() {
+        for (body, want) in [
+            ("[deleted]", Some(Skip::Deleted)),
+            (" [Deleted by user] ", Some(Skip::Deleted)),
+            ("[removed]", Some(Skip::Removed)),
+            ("[Removed]", Some(Skip::Removed)),
+            ("[ Removed by Reddit ]", Some(Skip::Removed)),
+            (
+                "[ Removed by Reddit on account of violating the [content policy](/help/contentpolicy). ]",
+                Some(Skip::Removed),
+            ),
+            ("[removed] but then I wrote more", None),
+            ("[citation needed]", None),
+            ("deleted", None),
+        ] {
+            assert_eq!(upstream_skip(body), want, "{body:?}");
+        }
     }
 
     fn read_all(text: String) -> Vec<RecordResult> {
