@@ -1076,3 +1076,78 @@ fn author_urls_are_read_given_or_blank() {
         ]
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Hand-edited exports
+
+#[test]
+fn a_field_left_open_does_not_swallow_the_comments_after_it() {
+    // `<link>` typed for `</link>`: the item's own elements end the field.
+    let first = item(
+        7,
+        &format!("{}{}", comment(1, "First"), comment(2, "Second")),
+    )
+    .replace(
+        "<wp:post_id>",
+        "<link>https://blog.example/p7<link>\n<wp:post_id>",
+    );
+    let records = read(wxr(&format!("{first}{}", item(8, &comment(3, "Third")))).as_bytes());
+    let ids: Vec<&str> = records.iter().map(|r| &*ok(r).comment.id).collect();
+    assert_eq!(ids, ["1", "2", "3"]);
+    assert_eq!(ok(&records[0]).comment.post_id(), Some("7"));
+    // A comment field left open ends at the next field, and fails its comment.
+    let open = comment(4, "Cut").replace("]]></wp:comment_content>", "]]>");
+    let records = read(wxr(&item(9, &format!("{open}{}", comment(5, "Fine")))).as_bytes());
+    assert_eq!(records.len(), 2);
+    let e = err(&records[0]);
+    assert_eq!(e.id.as_deref(), Some("4"));
+    assert!(
+        e.reason
+            .contains("<wp:comment_content> is not closed before <wp:comment_approved>"),
+        "{e}"
+    );
+    assert_eq!(&*ok(&records[1]).comment.id, "5");
+}
+
+#[test]
+fn a_comment_without_its_start_tag_is_an_error_record() {
+    let headless = comment(2, "Lost").replacen("<wp:comment>", "", 1);
+    let comments = format!("{}{headless}{}", comment(1, "One"), comment(3, "Three"));
+    let records = read(wxr(&item(7, &comments)).as_bytes());
+    assert_eq!(records.len(), 3, "one record per comment");
+    assert_eq!(&*ok(&records[0]).comment.id, "1");
+    let e = err(&records[1]);
+    assert!(
+        e.reason
+            .starts_with("<wp:comment_id> outside any <wp:comment>"),
+        "{e}"
+    );
+    assert_eq!(e.position.element.as_deref(), Some("rss/channel/item[1]"));
+    assert_eq!(&*ok(&records[2]).comment.id, "3");
+}
+
+#[test]
+fn another_kind_of_xml_read_as_wxr_is_one_error() {
+    let disqus = b"<?xml version=\"1.0\"?>\n<disqus xmlns=\"http://disqus.com\"><post/></disqus>";
+    let records = read(disqus);
+    assert_eq!(records.len(), 1);
+    assert_eq!(
+        err(&records[0]).reason,
+        "not a WordPress export: the root element is <disqus>, not <rss>"
+    );
+}
+
+#[test]
+fn a_latin1_declaration_over_utf8_comment_text_reads_the_utf8() {
+    // WordPress 2.x on a blog set to ISO-8859-1: the declaration names the blog's charset, the
+    // comment CDATA is UTF-8 (`wxr_cdata()`), the title is Latin-1.
+    let body = wxr(&item(7, &comment(1, "Très réussie, merci")))
+        .replace("encoding=\"UTF-8\"", "encoding=\"ISO-8859-1\"");
+    let mut bytes = body
+        .replace("<title>Test blog</title>", "<title>Caf@</title>")
+        .into_bytes();
+    let at = find(&bytes, b"Caf@").unwrap() + 3;
+    bytes[at] = 0xE9;
+    let records = read(&bytes);
+    assert_eq!(ok(&records[0]).comment.text, "Très réussie, merci");
+}

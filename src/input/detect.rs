@@ -56,7 +56,56 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
         .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
+/// The local name (without a prefix) of the root element of the XML document starting `body`,
+/// past its declaration, comments, processing instructions and doctype; `None` if the head
+/// ends first.
+fn root_name(body: &[u8]) -> Option<&[u8]> {
+    let mut rest = body;
+    loop {
+        rest = rest.trim_ascii_start();
+        let skip_to = |rest: &[u8], end: &[u8]| -> Option<usize> {
+            rest.windows(end.len())
+                .position(|w| w == end)
+                .map(|i| i + end.len())
+        };
+        if rest.starts_with(b"<?") {
+            rest = &rest[skip_to(rest, b"?>")?..];
+        } else if rest.starts_with(b"<!--") {
+            rest = &rest[skip_to(rest, b"-->")?..];
+        } else if rest.starts_with(b"<!") {
+            // A doctype; one with an internal subset (`[...]`) ends at `]>`.
+            let end = if rest.contains(&b'[') {
+                &b"]>"[..]
+            } else {
+                b">"
+            };
+            rest = &rest[skip_to(rest, end)?..];
+        } else {
+            let name = rest.strip_prefix(b"<")?;
+            let len = name
+                .iter()
+                .position(|&b| b.is_ascii_whitespace() || b == b'>' || b == b'/')?;
+            let name = &name[..len];
+            let local = name.rsplit(|&b| b == b':').next().unwrap_or(name);
+            return Some(local);
+        }
+    }
+}
+
 fn xml_flavour(body: &[u8]) -> Option<Format> {
+    // The root element decides when it is one of the three (an export re-saved by another
+    // tool may give it a prefix: Python's ElementTree writes `<ns0:disqus>`).
+    let mentions_blogger = || contains(body, b"blogger") || contains(body, b"schemas.google.com");
+    match root_name(body).map(<[u8]>::to_ascii_lowercase).as_deref() {
+        Some(b"disqus") => return Some(Format::Disqus),
+        Some(b"feed") if mentions_blogger() => return Some(Format::Blogger),
+        Some(b"rss")
+            if contains(body, b"wordpress.org/export") || contains(body, b":wxr_version") =>
+        {
+            return Some(Format::Wxr);
+        }
+        _ => {}
+    }
     if contains(body, b"<disqus") {
         Some(Format::Disqus)
     } else if contains(body, b"wordpress.org/export") || contains(body, b"<wp:wxr_version") {
@@ -126,6 +175,15 @@ mod tests {
         let blogger = b"<?xml version='1.0' encoding='UTF-8'?><feed xmlns='http://www.w3.org/2005/Atom' xmlns:blogger='http://schemas.google.com/blogger/2018'>";
         assert_eq!(detect_format(blogger, "blog.atom"), Some(Format::Blogger));
         assert_eq!(detect_format(b"<html><body>", "page.html"), None);
+        // Re-saved by Python's ElementTree: prefixed roots.
+        let disqus =
+            b"<?xml version='1.0' encoding='utf-8'?>\n<ns0:disqus xmlns:ns0=\"http://disqus.com\">";
+        assert_eq!(detect_format(disqus, "d.xml"), Some(Format::Disqus));
+        let blogger = b"<!-- saved --><ns0:feed xmlns:ns0=\"http://www.w3.org/2005/Atom\" xmlns:ns1=\"http://schemas.google.com/blogger/2018\">";
+        assert_eq!(detect_format(blogger, "b.xml"), Some(Format::Blogger));
+        // A Blogger post that links to the WordPress export format is still Blogger's.
+        let blogger = b"<feed xmlns='http://www.w3.org/2005/Atom' xmlns:blogger='http://schemas.google.com/blogger/2018'><entry><content>see http://wordpress.org/export/1.2/</content>";
+        assert_eq!(detect_format(blogger, "b.atom"), Some(Format::Blogger));
         assert_eq!(detect_format(b"", "empty.jsonl"), Some(Format::Jsonl));
         assert_eq!(detect_format(b"   ", "empty"), None);
         assert_eq!(detect_format(b"hello world", "notes.txt"), None);

@@ -6,7 +6,8 @@
 //!   `00 3C 00 3F`) is UTF-16 of that order.
 //! - Otherwise the `encoding` of an XML declaration decides: any label the WHATWG Encoding
 //!   Standard knows (`ISO-8859-1`, `windows-1252`, `Shift_JIS`, `KOI8-R`, …) is decoded with
-//!   `encoding_rs`; a label it does not know is an [`EncodingError`].
+//!   `encoding_rs`; a label it does not know is an [`EncodingError`]. For a single-byte
+//!   encoding, runs of bytes that are valid UTF-8 stay UTF-8 (see [`Utf8OrSingleByte`]).
 //! - Everything else (including a UTF-8 byte order mark) is read as UTF-8.
 //!
 //! Decoded input is handed on as UTF-8 (malformed sequences become U+FFFD), so byte offsets in
@@ -73,6 +74,109 @@ fn declared_encoding(head: &[u8]) -> Option<&[u8]> {
     let value = &rest[1..];
     let close = value.iter().position(|&b| b == quote)?;
     Some(value[..close].trim_ascii())
+}
+
+/// A reader of `inner` in `encoding`, as UTF-8: [`Utf8OrSingleByte`] for a single-byte
+/// encoding (`ISO-8859-1`, `windows-1252`, …), else a [`Transcoder`].
+pub(super) fn decoder<R: BufRead + Send + 'static>(
+    inner: R,
+    encoding: &'static Encoding,
+) -> Box<dyn Read + Send> {
+    if encoding.is_single_byte() {
+        Box::new(Utf8OrSingleByte::new(inner, encoding))
+    } else {
+        Box::new(Transcoder::new(inner, encoding))
+    }
+}
+
+/// A reader that keeps the bytes of `inner` that are valid UTF-8 and decodes every other byte
+/// in a single-byte `fallback` encoding.
+///
+/// An XML declaration of `ISO-8859-1` or `windows-1252` is often wrong about part of the file:
+/// WordPress writes comment text as UTF-8 whatever charset its declaration names
+/// (`wxr_cdata()`), while titles stay in the blog's charset. Multi-byte UTF-8 sequences are
+/// vanishingly rare in real Latin-1 text (`Ã©` would have to be meant), so reading each byte
+/// run as UTF-8 when it is valid UTF-8 gets both right.
+pub(super) struct Utf8OrSingleByte<R> {
+    inner: R,
+    /// The character of each byte from 0x80 up, in the fallback encoding.
+    high: [char; 128],
+    out: Vec<u8>,
+    pos: usize,
+    /// The last bytes read, when they may start a UTF-8 sequence the next read completes.
+    pending: Vec<u8>,
+    done: bool,
+}
+
+impl<R: BufRead> Utf8OrSingleByte<R> {
+    pub(super) fn new(inner: R, fallback: &'static Encoding) -> Self {
+        let high = std::array::from_fn(|i| {
+            let byte = [0x80 + i as u8];
+            let (text, _) = fallback.decode_without_bom_handling(&byte);
+            text.chars().next().unwrap_or(char::REPLACEMENT_CHARACTER)
+        });
+        Utf8OrSingleByte {
+            inner,
+            high,
+            out: Vec::with_capacity(64 << 10),
+            pos: 0,
+            pending: Vec::new(),
+            done: false,
+        }
+    }
+}
+
+/// How many bytes at the end of `data` start a UTF-8 sequence that is cut off there.
+fn cut_sequence(data: &[u8]) -> usize {
+    for back in 1..=data.len().min(3) {
+        let b = data[data.len() - back];
+        let needed = match b {
+            0x80..=0xBF => continue,
+            0xC2..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            0xF0..=0xF4 => 4,
+            _ => return 0,
+        };
+        return if needed > back { back } else { 0 };
+    }
+    0
+}
+
+impl<R: BufRead> Read for Utf8OrSingleByte<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if self.pos < self.out.len() {
+                let n = (self.out.len() - self.pos).min(buf.len());
+                buf[..n].copy_from_slice(&self.out[self.pos..self.pos + n]);
+                self.pos += n;
+                return Ok(n);
+            }
+            if self.done || buf.is_empty() {
+                return Ok(0);
+            }
+            let input = self.inner.fill_buf()?;
+            let last = input.is_empty();
+            let mut data = std::mem::take(&mut self.pending);
+            data.extend_from_slice(input);
+            let read = input.len();
+            self.inner.consume(read);
+            let keep = if last { 0 } else { cut_sequence(&data) };
+            let (body, tail) = data.split_at(data.len() - keep);
+            self.out.clear();
+            self.pos = 0;
+            for chunk in body.utf8_chunks() {
+                self.out.extend_from_slice(chunk.valid().as_bytes());
+                for &b in chunk.invalid() {
+                    // Invalid bytes are never ASCII.
+                    let c = self.high[usize::from(b.wrapping_sub(0x80) & 0x7F)];
+                    self.out
+                        .extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+                }
+            }
+            self.pending = tail.to_vec();
+            self.done = last;
+        }
+    }
 }
 
 /// A reader that decodes a byte stream in some encoding into UTF-8 (dropping a leading byte
@@ -145,6 +249,27 @@ mod tests {
             Sniffed::Unknown("bogus".into())
         );
         assert_eq!(sniff(b"<?xml version=\"1.0\"?>"), Sniffed::Utf8);
+    }
+
+    #[test]
+    fn declared_latin1_keeps_the_utf8_that_wordpress_writes() {
+        // `Très` in UTF-8 (as WordPress writes comment text) and `café` in Latin-1 (a title
+        // in the blog's charset), in one file.
+        let mut bytes =
+            b"<title>caf\xE9</title><c>Tr\xC3\xA8s \xE2\x82\xAC \xF0\x9F\x98\x80</c>".to_vec();
+        bytes.extend_from_slice(b" \x80 \xC3");
+        let want = "<title>café</title><c>Très € 😀</c> € Ã";
+        // Every buffer size, so that sequences are cut at every place.
+        for capacity in 1..=12 {
+            let mut out = String::new();
+            Utf8OrSingleByte::new(
+                io::BufReader::with_capacity(capacity, &bytes[..]),
+                encoding_rs::WINDOWS_1252,
+            )
+            .read_to_string(&mut out)
+            .unwrap();
+            assert_eq!(out, want, "buffer of {capacity}");
+        }
     }
 
     #[test]

@@ -407,6 +407,17 @@ pub enum InputError {
     /// The format can't be told from the content.
     #[error("{0}: cannot tell the input format; give it with --format")]
     UnknownFormat(String),
+    /// XML input that ends before its root element says which export it is.
+    #[error(
+        "{source_name}: cannot tell the input format: the XML ends after {bytes} bytes, before \
+         its root element shows which export it is (a cut-off file?); give it with --format"
+    )]
+    CutBeforeRoot {
+        /// The file name.
+        source_name: String,
+        /// How many bytes the input has.
+        bytes: usize,
+    },
 }
 
 /// The boxed byte stream readers read from.
@@ -477,7 +488,7 @@ pub fn from_reader(
             let raw = rejoin(head, deferred, stream);
             stream = Box::new(BufReader::with_capacity(
                 1 << 16,
-                encoding::Transcoder::new(raw, enc),
+                encoding::decoder(raw, enc),
             ));
             (head, deferred) = read_head(&mut stream);
         }
@@ -492,8 +503,26 @@ pub fn from_reader(
             // Nothing to read: any reader yields no records; JSONL is the plainest.
             Format::Jsonl
         }
-        None => detect_format(&head, &name)
-            .ok_or_else(|| InputError::UnknownFormat(name.to_string()))?,
+        None => match detect_format(&head, &name) {
+            Some(format) => format,
+            // The stream broke (a cut-off gzip file) before the format showed: that is the
+            // reason to give.
+            None if deferred.is_some() => {
+                return Err(InputError::Io {
+                    source_name: name.to_string(),
+                    error: deferred
+                        .take()
+                        .unwrap_or_else(|| std::io::Error::other("read error")),
+                });
+            }
+            None if head.len() < DETECT_LEN && head.trim_ascii_start().starts_with(b"<") => {
+                return Err(InputError::CutBeforeRoot {
+                    source_name: name.to_string(),
+                    bytes: head.len(),
+                });
+            }
+            None => return Err(InputError::UnknownFormat(name.to_string())),
+        },
     };
     if let Some(label) = unknown_encoding {
         let error = RecordError {

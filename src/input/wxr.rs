@@ -117,6 +117,23 @@ pub(crate) fn read(
     Box::new(Records(WxrReader::new(stream, source)))
 }
 
+/// The child elements of `wp:comment` (an item's own `wp:comment_status` is not one).
+const COMMENT_FIELDS: &[&str] = &[
+    "comment_id",
+    "comment_author",
+    "comment_author_email",
+    "comment_author_url",
+    "comment_author_IP",
+    "comment_date",
+    "comment_date_gmt",
+    "comment_content",
+    "comment_approved",
+    "comment_type",
+    "comment_parent",
+    "comment_user_id",
+    "commentmeta",
+];
+
 /// How far up the element stack an end tag is looked for before it is taken as stray, so
 /// that junk nested very deep costs constant time per tag.
 const MATCH_WINDOW: usize = 64;
@@ -380,6 +397,9 @@ struct WxrReader {
     root_seen: bool,
     content_seen: bool,
     last_error_at: Option<u64>,
+    /// Whether comment fields met outside any `wp:comment` have had their error record (one
+    /// per run of them).
+    orphan_flagged: bool,
 }
 
 impl WxrReader {
@@ -404,6 +424,7 @@ impl WxrReader {
             root_seen: false,
             content_seen: false,
             last_error_at: None,
+            orphan_flagged: false,
         }
     }
 
@@ -532,6 +553,25 @@ impl WxrReader {
 
     fn start(&mut self, tag: &BytesStart<'_>, at: At, invalid: Option<u64>, empty: bool) {
         let name = tag.name().0;
+        if let Some(capture) = &self.capture {
+            // An element of the export's own (an `item`, a `wp:` element) never belongs inside
+            // a value: the field element before it was left open (`<link>` typed for
+            // `</link>`). It ends there, so that the comments after it are read.
+            let prefix = name.split_once(':').map_or("", |(p, _)| p);
+            if name == "item" || (!prefix.is_empty() && self.ns.of(prefix) == Ns::Wxr) {
+                let frame = capture.frame;
+                let field = self.frames.get(frame).map_or("", |f| &*f.name).to_owned();
+                self.fail_comment(|| {
+                    format!(
+                        "malformed XML: <{field}> is not closed before <{name}> at byte {}",
+                        at.byte
+                    )
+                });
+                while self.frames.len() > frame {
+                    self.pop_frame();
+                }
+            }
+        }
         if let Some(capture) = &mut self.capture {
             // Markup inside a value: unescaped HTML in old exports.
             capture.text.push('<');
@@ -547,6 +587,22 @@ impl WxrReader {
         }
         self.content_seen = true;
         if self.frames.is_empty() {
+            let local = name.rsplit(':').next().unwrap_or(name);
+            if !self.root_seen && !local.eq_ignore_ascii_case("rss") {
+                // Another kind of document (`--format wxr` given for a Disqus export, say):
+                // one error, rather than no records at all.
+                self.root_seen = true;
+                self.done = true;
+                self.queue.push_back(Err(RecordError {
+                    position: position(&self.source, at.byte, Some(at.line), Some(name.into())),
+                    id: None,
+                    reason: format!(
+                        "not a WordPress export: the root element is <{name}>, not <rss>"
+                    ),
+                }));
+                self.release();
+                return;
+            }
             self.root_seen = true;
         }
         if tag.len() > name.len() && tag.contains("xmlns") {
@@ -565,6 +621,22 @@ impl WxrReader {
         } else {
             Kind::Other
         };
+        if parent == Kind::Item && wxr && COMMENT_FIELDS.contains(&local) && !self.orphan_flagged {
+            // A comment's fields straight inside the item: its `<wp:comment>` start tag is
+            // missing. One error record stands for the comment they belong to.
+            self.orphan_flagged = true;
+            self.queue.push_back(Err(RecordError {
+                position: position(&self.source, at.byte, Some(at.line), Some(self.path())),
+                id: None,
+                reason: format!(
+                    "<{name}> outside any <wp:comment>: the comment's start tag is missing, so \
+                     the comment is not read"
+                ),
+            }));
+        }
+        if matches!(kind, Kind::Item | Kind::Comment) {
+            self.orphan_flagged = false;
+        }
         let field = match (parent, ns, local) {
             (Kind::Item, Ns::Other, "title") if prefix.is_empty() => Some(Field::PostTitle),
             (Kind::Item, Ns::Other, "guid") if prefix.is_empty() => Some(Field::Guid),
@@ -680,6 +752,11 @@ impl WxrReader {
             self.fail_comment(|| {
                 format!("malformed XML: unexpected </{name}> at byte {}", at.byte)
             });
+            // The stray end tag of a comment whose start tag is missing: fields after it
+            // belong to another comment.
+            if name.ends_with(":comment") {
+                self.orphan_flagged = false;
+            }
             return;
         }
         while let Some(top) = self.frames.last() {
