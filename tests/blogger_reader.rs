@@ -878,42 +878,61 @@ fn other_xml_is_rejected_with_one_error() {
 }
 
 #[test]
-fn syntax_errors_end_the_stream_with_one_error() {
-    // A mismatched end tag inside a comment: the error is that comment's.
+fn broken_end_tags_cost_at_most_their_entry() {
+    let clean = read(fixture());
+    let ids = |items: &[RecordResult]| -> Vec<Option<String>> {
+        items
+            .iter()
+            .map(|i| match i {
+                Ok(r) => Some(r.comment.id.to_string()),
+                Err(e) => e.id.clone(),
+            })
+            .collect()
+    };
+    // A mistyped end tag in the feed's own author: the next <entry> closes what it left open,
+    // and every comment reads as before.
     let items = read(edited("</author>", b"</auteur>"));
-    // The first </author> is the feed's own: the error is the document's.
-    assert_eq!(items.len(), 1);
-    let error = items[0].as_ref().expect_err("error");
-    assert_eq!(error.id, None);
-    assert!(error.reason.contains("XML error"), "{}", error.reason);
-    let bytes = fixture();
-    let text = std::str::from_utf8(&bytes).expect("utf-8");
-    assert_eq!(
-        error.position.byte,
-        Some(text.find("</author>").expect("tag") as u64)
-    );
+    assert_eq!(items.len(), clean.len());
+    assert!(items.iter().all(Result::is_ok));
+    assert_eq!(ids(&items), ids(&clean));
 
+    // A stray end tag inside a comment: that comment is an error, and reading goes on.
     let items = read(edited("Slug damage", b"Slug </b> damage"));
-    assert_eq!(items.len(), 2);
-    assert!(items[0].is_ok());
+    assert_eq!(ids(&items), ids(&clean));
     let error = items[1].as_ref().expect_err("error");
     assert_eq!(error.id.as_deref(), Some(C_REPLY));
     assert_eq!(error.position.element.as_deref(), Some("feed/entry[9]"));
-    assert!(
-        error.reason.contains("XML error at byte"),
-        "{}",
-        error.reason
-    );
+    assert_eq!(error.reason, "malformed XML: unexpected </b>");
+    assert!(items.iter().enumerate().all(|(k, i)| k == 1 || i.is_ok()));
 
+    // A comment's `</entry>` left out: the next <entry> ends it, and it reads whole.
+    let bytes = fixture();
+    let text = std::str::from_utf8(&bytes).expect("utf-8");
+    let reply = text.find("Slug damage").expect("the reply");
+    let end = reply + text[reply..].find("</entry>").expect("its end");
+    let mut broken = bytes[..end].to_vec();
+    broken.extend_from_slice(&bytes[end + "</entry>".len()..]);
+    let items = read(broken);
+    assert_eq!(ids(&items), ids(&clean));
+    assert!(items.iter().all(Result::is_ok));
+}
+
+#[test]
+fn other_syntax_errors_end_the_stream_with_one_error() {
     // In a post: a document-level error at the offending byte.
     let items = read(edited(
         "<title type='text'>Raised beds",
-        b"<title type='text'>Raised <beds",
+        b"<title type='text'>Raised <!junk> beds",
     ));
     assert_eq!(items.len(), 1);
     let error = items[0].as_ref().expect_err("error");
     assert_eq!(error.id, None);
     assert_eq!(error.position.element.as_deref(), Some("feed/entry[4]"));
+    assert!(
+        error.reason.contains("XML error at byte"),
+        "{}",
+        error.reason
+    );
 }
 
 #[test]

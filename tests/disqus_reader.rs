@@ -700,30 +700,68 @@ fn unclosed_deep_junk_fails_its_comment_and_ends_the_stream() {
 }
 
 #[test]
-fn a_syntax_error_fails_its_comment_and_ends_the_stream() {
+fn a_stray_end_tag_fails_its_comment_and_reading_goes_on() {
     let bytes = fixture();
+    let total = read_bytes(&bytes).len();
     let (at, line) = locate(&bytes, "<post dsq:id=\"4630002210\">");
     let broken = replace(
         &bytes,
         "<parent dsq:id=\"4630001187\" />",
         b"<parent dsq:id=\"4630001187\" /></isSpam>",
     );
-    let (bad, bad_line) = locate(&broken, "</isSpam>\n  </post>");
     let items = read_bytes(&broken);
-    assert_eq!(items.len(), 3);
+    assert_eq!(items.len(), total);
     assert!(items[0].is_ok() && items[1].is_ok());
     let error = err(&items[2]);
     assert_eq!(error.id.as_deref(), Some("4630002210"));
     assert_eq!(error.position.byte, Some(at as u64));
     assert_eq!(error.position.line, Some(line));
     assert_eq!(error.position.element.as_deref(), Some("disqus/post[3]"));
-    assert!(
-        error.reason.starts_with(&format!(
-            "XML syntax error at byte {bad} (line {bad_line}): "
-        )),
-        "{error}"
+    assert_eq!(error.reason, "malformed XML: unexpected </isSpam>");
+    assert!(items[3..].iter().all(Result::is_ok));
+}
+
+#[test]
+fn missing_end_tags_are_implied_and_no_comment_is_lost() {
+    let bytes = fixture();
+    let clean = read_bytes(&bytes);
+    let ids = |items: &[RecordResult]| -> Vec<Option<String>> {
+        items
+            .iter()
+            .map(|i| match i {
+                Ok(r) => Some(r.comment.id.to_string()),
+                Err(e) => e.id.clone(),
+            })
+            .collect()
+    };
+    // A `</post>` left out: the next `<post>` ends the comment, which reads whole.
+    let (post, _) = locate(&bytes, "<post dsq:id=\"4630002210\">");
+    let find = |from: usize, needle: &[u8]| {
+        from + bytes[from..]
+            .windows(needle.len())
+            .position(|w| w == needle)
+            .expect("the needle is there")
+    };
+    let end = find(post, b"</post>");
+    let mut broken = bytes[..end].to_vec();
+    broken.extend_from_slice(&bytes[end + "</post>".len()..]);
+    let items = read_bytes(&broken);
+    assert_eq!(ids(&items), ids(&clean));
+    assert!(items.iter().all(Result::is_ok));
+    assert_eq!(ok(&items)[2].comment.text, ok(&clean)[2].comment.text);
+    // A `</message>` left out: the comment's text can't be told, so it is an error, and
+    // reading goes on.
+    let message_end = find(post, b"</message>");
+    let mut broken = bytes[..message_end].to_vec();
+    broken.extend_from_slice(&bytes[message_end + "</message>".len()..]);
+    let items = read_bytes(&broken);
+    assert_eq!(ids(&items), ids(&clean));
+    let error = err(&items[2]);
+    assert_eq!(
+        error.reason,
+        "malformed XML: <message> is not closed before </post>"
     );
-    assert!(error.reason.contains("expected `</post>`"), "{error}");
+    assert!(items.iter().enumerate().all(|(k, i)| k == 2 || i.is_ok()));
 }
 
 #[test]

@@ -47,8 +47,13 @@
 //!   "billion laughs" DTD costs nothing.
 //! - Invalid UTF-8 (or a NUL byte) inside a comment entry makes that comment an error record;
 //!   reading goes on with the next entry.
-//! - An XML syntax error ends the stream with one error record: for the comment being read
-//!   when it may be one, else for the document, at the error's byte offset.
+//! - End tags are matched by the reader, as HTML parsers do: an end tag closes the innermost
+//!   open element of its name and any left open inside it, and an `<entry>` starting inside
+//!   another closes that one. So a missing, mistyped or stray end tag costs at most the entry
+//!   it is in (an entry whose own elements were left open, or that holds a stray end tag, is an
+//!   error), and reading goes on; an entry only missing its `</entry>` reads whole.
+//! - Any other XML syntax error ends the stream with one error record: for the comment being
+//!   read when it may be one, else for the document, at the error's byte offset.
 //! - A document cut short ends with one error record: for the comment entry being read if
 //!   there is one (its kind may not have been read yet), else "truncated document".
 //! - An empty input (nothing but whitespace) gives no records; input with markup but no root
@@ -64,9 +69,10 @@ use super::xml::{
 use super::{ByteStream, ExportFields, Position, Record, RecordError, RecordResult, Skip};
 use crate::comment::{Comment, Post};
 use quick_xml::NsReader;
+use quick_xml::errors::IllFormedError;
 use quick_xml::events::{BytesEnd, BytesRef, BytesStart, Event};
 use quick_xml::name::ResolveResult;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 #[cfg(test)]
 use std::io::Read;
 use std::sync::Arc;
@@ -574,6 +580,10 @@ struct BloggerReader {
     /// Posts and pages read so far, by id.
     posts: HashMap<String, Arc<Post<'static>>>,
     done: bool,
+    /// The names of the open elements, outermost first (as many as `depth`).
+    open_names: Vec<Box<str>>,
+    /// Items complete before the one being returned (when one event completes several).
+    queue: VecDeque<RecordResult>,
 }
 
 impl BloggerReader {
@@ -591,6 +601,8 @@ impl BloggerReader {
             entry: None,
             posts: HashMap::new(),
             done: false,
+            open_names: Vec::new(),
+            queue: VecDeque::new(),
         }
     }
 
@@ -607,6 +619,17 @@ impl BloggerReader {
             Err(error) => {
                 let at = self.xml.error_position() + shift;
                 let line = (at == start).then_some(line);
+                // An end tag that does not close the last open element: matched here.
+                if let quick_xml::Error::IllFormed(
+                    IllFormedError::MismatchedEndTag { found: name, .. }
+                    | IllFormedError::UnmatchedEndTag(name),
+                ) = &error
+                    && !self.xml.get_ref().overlong
+                {
+                    let name = name.clone();
+                    self.buf = recycled(buf);
+                    return self.end_tag(&name);
+                }
                 let reason = if self.xml.get_ref().overlong {
                     format!(
                         "more than {} MiB without a `<` or `>`: not a Blogger export, or corrupt",
@@ -632,7 +655,10 @@ impl BloggerReader {
         match event {
             Event::Start(e) => self.on_start(&e, false, start, line),
             Event::Empty(e) => self.on_start(&e, true, start, line),
-            Event::End(e) => self.on_end(&e),
+            Event::End(e) => {
+                let name = e.name().as_ref().to_owned();
+                self.end_tag(&name)
+            }
             Event::Text(t) => {
                 self.on_text(&t, &t.xml10_content(), start);
                 None
@@ -686,6 +712,10 @@ impl BloggerReader {
             let (ns, local) = self.xml.resolver().resolve_element(e.name());
             classify(family(&ns), local.as_ref())
         };
+        if tag == Tag::Entry && !empty && self.depth >= 2 && self.root.is_some() {
+            // An entry inside an entry: the end tags before it are missing.
+            self.close_down_to(1, true);
+        }
         let depth = self.depth;
         if depth == 0 {
             if tag != Tag::Feed {
@@ -700,6 +730,7 @@ impl BloggerReader {
                 self.done = true;
             } else {
                 self.depth = 1;
+                self.open_names.push(e.name().as_ref().into());
             }
             return None;
         }
@@ -721,6 +752,7 @@ impl BloggerReader {
         }
         if !empty {
             self.depth += 1;
+            self.open_names.push(e.name().as_ref().into());
             if self.depth > MAX_DEPTH {
                 // Skipped unparsed up to its end tag (an entry holding it has failed already),
                 // so nesting costs neither stack nor memory. At the end of the input the next
@@ -731,6 +763,55 @@ impl BloggerReader {
             }
         }
         None
+    }
+
+    /// An end tag: it closes the innermost open element of its name, and the elements inside
+    /// that one that were left open (which makes the entry being read an error); a stray one
+    /// (no element of its name is open) is passed over, and fails the entry it is in.
+    fn end_tag(&mut self, name: &str) -> Option<RecordResult> {
+        let open = self.open_names.len();
+        match self.open_names.iter().rposition(|n| &**n == name) {
+            Some(i) if i + 1 == open => {
+                self.open_names.pop();
+                self.on_end(&BytesEnd::new(name))
+            }
+            Some(i) => {
+                let unclosed = self.open_names[open - 1].clone();
+                if let Some(entry) = &mut self.entry {
+                    entry.fail(|| {
+                        format!("malformed XML: <{unclosed}> is not closed before </{name}>")
+                    });
+                }
+                // The items this completes wait in the queue, in order.
+                self.close_down_to(i, false);
+                None
+            }
+            None => {
+                if let Some(entry) = &mut self.entry {
+                    entry.fail(|| format!("malformed XML: unexpected </{name}>"));
+                }
+                None
+            }
+        }
+    }
+
+    /// Closes open elements until `depth` are left, queueing the items that completes. With
+    /// `implied`, elements left open inside an entry make it an error.
+    fn close_down_to(&mut self, depth: usize, implied: bool) {
+        while self.open_names.len() > depth {
+            let Some(name) = self.open_names.pop() else {
+                break;
+            };
+            if implied
+                && self.open_names.len() >= 2
+                && let Some(entry) = &mut self.entry
+            {
+                entry.fail(|| format!("malformed XML: <{name}> is not closed before <entry>"));
+            }
+            if let Some(item) = self.on_end(&BytesEnd::new(&*name)) {
+                self.queue.push_back(item);
+            }
+        }
     }
 
     fn on_end(&mut self, e: &BytesEnd<'_>) -> Option<RecordResult> {
@@ -927,11 +1008,22 @@ impl BloggerReader {
 
 impl EventReader for BloggerReader {
     fn is_done(&self) -> bool {
-        self.done
+        self.done && self.queue.is_empty()
     }
 
     fn next_item(&mut self) -> Option<RecordResult> {
-        self.step()
+        if let Some(item) = self.queue.pop_front() {
+            return Some(item);
+        }
+        let item = self.step();
+        // Items an event completed before its own come first.
+        match self.queue.pop_front() {
+            Some(first) => {
+                self.queue.extend(item);
+                Some(first)
+            }
+            None => item,
+        }
     }
 }
 

@@ -61,8 +61,14 @@
 //! - Entities: the five predefined ones and character references are decoded; a DTD is never
 //!   read, so an entity it defines (or any unknown entity) is kept as written (`&lol9;`).
 //!   Lone `&` are kept as text.
-//! - An XML syntax error ends the stream with one error item: for the comment being read if
-//!   any (with its id when known), else at the error's position.
+//! - End tags are matched by the reader, as HTML parsers do: an end tag closes the innermost
+//!   open element of its name and any left open inside it, and a `<post>` (or, outside a
+//!   comment, a `<thread>` or `<category>`) starting inside another root child closes that
+//!   one. So a missing or mistyped end tag costs at most the comment it is in: a comment
+//!   whose own elements were left open, or that holds a stray end tag, is an error, and
+//!   reading goes on. A comment only missing its `</post>` reads whole.
+//! - Any other XML syntax error ends the stream with one error item: for the comment being read
+//!   if any (with its id when known), else at the error's position.
 //! - Input that ends inside the root element ends with one error item: for the comment being
 //!   read (even when the input ends inside its start tag), else one "truncated document" item.
 //! - Elements nested more than [`MAX_DEPTH`] levels deep are skipped unparsed; inside a
@@ -89,7 +95,7 @@ use quick_xml::Reader;
 use quick_xml::errors::Error as XmlError;
 use quick_xml::events::{BytesStart, Event};
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 #[cfg(test)]
 use std::io::Read;
 use std::sync::Arc;
@@ -242,12 +248,17 @@ struct DisqusReader {
     /// The first invalid UTF-8 byte of the event being handled.
     event_bad: Option<u64>,
     done: bool,
+    /// The names of the open elements, outermost first (as many as `depth`).
+    open_names: Vec<Box<str>>,
+    /// Items complete before the one being returned (when one event completes several).
+    queue: VecDeque<RecordResult>,
 }
 
 impl DisqusReader {
     fn new(stream: ByteStream, source: Arc<str>) -> Self {
         let mut xml = Reader::from_reader(Utf8Repair::new(stream));
-        configure(xml.config_mut(), true);
+        // End tags are matched here, with recovery for a missing or mistyped one.
+        configure(xml.config_mut(), false);
         DisqusReader {
             xml,
             buf: Vec::new(),
@@ -267,6 +278,8 @@ impl DisqusReader {
             event_line: 1,
             event_bad: None,
             done: false,
+            open_names: Vec::new(),
+            queue: VecDeque::new(),
         }
     }
 
@@ -286,7 +299,7 @@ impl DisqusReader {
         let item = match event {
             Ok(Event::Start(e)) => self.open(&e, false),
             Ok(Event::Empty(e)) => self.open(&e, true),
-            Ok(Event::End(_)) => self.close(),
+            Ok(Event::End(e)) => self.end_tag(e.name().into_inner()),
             Ok(Event::Text(t)) => {
                 if !self.seen_markup && !t.trim_ascii().is_empty() {
                     self.seen_markup = true;
@@ -320,6 +333,18 @@ impl DisqusReader {
         self.seen_markup = true;
         let qname = e.name().into_inner();
         let local = e.local_name().into_inner();
+        // A comment starting inside another root child, or a thread or category outside a
+        // comment: the end tags before it are missing. (References to a thread or category
+        // are empty-element tags, `<thread dsq:id="…"/>`.)
+        let item_start = !empty
+            && match local {
+                "post" => true,
+                "thread" | "category" => !matches!(self.item, Item::Post(_)),
+                _ => false,
+            };
+        if item_start && self.depth >= 2 && self.root.is_some() {
+            self.close_down_to(1, || format!("<{qname}>"));
+        }
         self.depth += 1;
         match self.depth {
             1 => {
@@ -394,6 +419,7 @@ impl DisqusReader {
         if empty {
             return self.close();
         }
+        self.open_names.push(qname.into());
         if self.depth > MAX_DEPTH {
             if let Item::Post(p) = &mut self.item {
                 p.problem.get_or_insert_with(|| {
@@ -414,7 +440,60 @@ impl DisqusReader {
         None
     }
 
-    /// An end tag (or the end of an empty-element tag).
+    /// An end tag: it closes the innermost open element of its name, and the elements inside
+    /// that one that were left open (which makes the comment being read an error); a stray one
+    /// (no element of its name is open) is passed over, and fails the comment it is in.
+    fn end_tag(&mut self, qname: &str) -> Option<RecordResult> {
+        let open = self.open_names.len();
+        match self.open_names.iter().rposition(|n| &**n == qname) {
+            Some(i) if i + 1 == open => {
+                self.open_names.pop();
+                self.close()
+            }
+            Some(i) => {
+                let unclosed = self.open_names[open - 1].clone();
+                if let Item::Post(p) = &mut self.item {
+                    p.problem.get_or_insert_with(|| {
+                        format!("malformed XML: <{unclosed}> is not closed before </{qname}>")
+                    });
+                }
+                // The items this completes wait in the queue, in order.
+                self.close_down_to(i, String::new);
+                None
+            }
+            None => {
+                if let Item::Post(p) = &mut self.item {
+                    p.problem
+                        .get_or_insert_with(|| format!("malformed XML: unexpected </{qname}>"));
+                }
+                None
+            }
+        }
+    }
+
+    /// Closes open elements until `depth` are left, queueing the items that completes. With
+    /// `before` naming a start tag, the elements left open inside a comment make it an error.
+    fn close_down_to(&mut self, depth: usize, before: impl Fn() -> String) {
+        while self.open_names.len() > depth {
+            if self.open_names.len() > 2
+                && let Item::Post(p) = &mut self.item
+            {
+                let before = before();
+                if !before.is_empty() {
+                    let unclosed = &self.open_names[self.open_names.len() - 1];
+                    p.problem.get_or_insert_with(|| {
+                        format!("malformed XML: <{unclosed}> is not closed before {before}")
+                    });
+                }
+            }
+            self.open_names.pop();
+            if let Some(item) = self.close() {
+                self.queue.push_back(item);
+            }
+        }
+    }
+
+    /// The end of an element (or of an empty-element tag).
     fn close(&mut self) -> Option<RecordResult> {
         let depth = self.depth;
         self.depth = depth.saturating_sub(1);
@@ -682,11 +761,22 @@ impl DisqusReader {
 
 impl EventReader for DisqusReader {
     fn is_done(&self) -> bool {
-        self.done
+        self.done && self.queue.is_empty()
     }
 
     fn next_item(&mut self) -> Option<RecordResult> {
-        self.step()
+        if let Some(item) = self.queue.pop_front() {
+            return Some(item);
+        }
+        let item = self.step();
+        // Items an event completed before its own come first.
+        match self.queue.pop_front() {
+            Some(first) => {
+                self.queue.extend(item);
+                Some(first)
+            }
+            None => item,
+        }
     }
 }
 
