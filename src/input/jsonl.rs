@@ -317,7 +317,10 @@ pub(crate) fn parse_object(
             .unwrap_or(field);
         (picked[at].take(), fields.keys[at].as_str())
     });
-    let id = text_field(id_name, id).map_err(|e| (None, e))?;
+    // An empty id names nothing: the comment is named by its position, as in CSV.
+    let id = text_field(id_name, id)
+        .map_err(|e| (None, e))?
+        .filter(|id| !id.is_empty());
     let err = |reason: String| (id.clone(), reason);
     let body = match text {
         Some(Scalar::Text(s)) => s,
@@ -419,6 +422,12 @@ mod tests {
             "{}",
             e.1
         );
+    }
+
+    #[test]
+    fn an_empty_id_names_the_comment_by_its_line() {
+        assert_eq!(parse(r#"{"id":"","text":"hi"}"#).unwrap().0.id, "line-1");
+        assert_eq!(parse(r#"{"id":" ","text":"hi"}"#).unwrap().0.id, " ");
     }
 
     #[test]
