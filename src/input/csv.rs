@@ -4,7 +4,8 @@
 //! file starts with Excel's `sep=;` line (any one-character separator), which then names it.
 //! A UTF-8 byte-order mark is skipped. Header names match the configured names (and their
 //! aliases) ignoring case and treating spaces, `-` and `_` alike: `Comment ID` is `comment_id`.
-//! Quoted fields may span lines. Rows may be shorter than the header (missing cells are empty).
+//! Quoted fields may span lines. Rows may be shorter than the header (missing cells are empty),
+//! but not shorter than their text column: such a row is an error record.
 //! Blank lines are skipped; `\n`, `\r\n` and a lone `\r` (old Mac spreadsheets) end a row,
 //! and positions are lines of the file either way.
 //!
@@ -553,9 +554,17 @@ fn parse_row(
             header.join(", ")
         )));
     }
-    let text = cell(columns.text, &names.text)
-        .map_err(err)?
-        .unwrap_or_default();
+    let Some(text) = cell(columns.text, &names.text).map_err(err)? else {
+        // A row that ends before its text cell: a line cut off, or the tail of a row that a
+        // broken quote split. An empty cell is a comment; a missing one is not.
+        return Err(err(format!(
+            "the row has {} field{} and ends before column `{}` (field {}), the text",
+            row.len(),
+            if row.len() == 1 { "" } else { "s" },
+            names.text,
+            columns.text.map_or(0, |c| c + 1)
+        )));
+    };
     let label = non_empty(cell(columns.label, &names.label).map_err(err)?)
         .map(|l| {
             l.parse::<Label>()
@@ -667,6 +676,20 @@ mod tests {
         let c = &r[0].as_ref().unwrap().comment;
         assert_eq!((c.id.as_ref(), c.text.as_ref()), ("9", "Hello"));
         assert_eq!(c.post_id(), Some("p"));
+    }
+
+    #[test]
+    fn a_row_that_ends_before_its_text_is_an_error() {
+        let r = records("id,post_id,text\n1,p1,Hello\n2,p1\n3,p1,\n");
+        assert_eq!(r.len(), 3);
+        let e = r[1].as_ref().unwrap_err();
+        assert_eq!(e.id.as_deref(), Some("2"));
+        assert_eq!(
+            e.reason,
+            "the row has 2 fields and ends before column `text` (field 3), the text"
+        );
+        // An empty cell is an empty comment.
+        assert_eq!(r[2].as_ref().unwrap().comment.text, "");
     }
 
     #[test]
