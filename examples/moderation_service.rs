@@ -15,7 +15,10 @@
 //!
 //! Errors are `{"error": "..."}` with a 4xx status: 400 for malformed JSON, 415 without a JSON
 //! content type, 422 for well-formed JSON that is not a valid request (an unknown label, a
-//! missing `text`), 409 for forgetting a comment that was never learned.
+//! missing `text`), 409 for a forget the model's counts can't hold (the class, or one of the
+//! comment's terms, has fewer counts than it would take away). Counts can't tell feedback from
+//! training data, so forgetting a comment never learned succeeds when the counts allow it:
+//! send `forget` only to undo a `learn`.
 //!
 //! Requests classify against a [`SharedClassifier`] snapshot, so they never wait for feedback,
 //! which is applied on a blocking thread and, with `--save`, written to disk atomically.
@@ -251,8 +254,17 @@ struct Args {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = Args::parse();
+async fn main() -> std::process::ExitCode {
+    match serve(Args::parse()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("moderation_service: error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let classifier = match &args.model {
         Some(path) => Classifier::load(path)?,
         None => Classifier::embedded()?,
@@ -261,6 +273,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(path) => Policy::from_path(path)?,
         None => Policy::default(),
     };
+    if let Some(path) = &args.save {
+        // Saving writes a temporary file beside the model, then renames it: find out now, not
+        // at the first feedback, whether that directory takes files.
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => std::path::Path::new("."),
+        };
+        tempfile::NamedTempFile::new_in(dir).map_err(|e| {
+            format!(
+                "--save {}: cannot write in {}: {e}",
+                path.display(),
+                dir.display()
+            )
+        })?;
+    }
     let state = Arc::new(AppState::new(classifier, policy, args.save));
     let listener = tokio::net::TcpListener::bind(&args.listen).await?;
     eprintln!("listening on http://{}", listener.local_addr()?);

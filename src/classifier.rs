@@ -756,7 +756,9 @@ impl Classifier {
     }
 
     /// Removes one comment learned before with the same label; undoes [`Classifier::learn`]
-    /// exactly.
+    /// exactly. Forget only what was learned: the counts can't tell a learned comment from the
+    /// training data, so a comment never learned is refused
+    /// ([`NaiveBayesError::NotLearned`]) only when the counts it would take away are not there.
     pub fn forget(&mut self, comment: &Comment<'_>, label: Label) -> Result<(), NaiveBayesError> {
         let x = self.comment_features(comment);
         self.model.forget(&x, label)?;

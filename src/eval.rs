@@ -36,7 +36,8 @@ pub struct ClassScores {
 pub struct Evaluation {
     /// Number of comments.
     pub n: u64,
-    /// Unweighted mean of the per-class F1 scores.
+    /// Unweighted mean of the F1 scores of the classes that occur in the truth or the
+    /// predictions (scikit-learn's convention; on data with every class, all three).
     pub macro_f1: f64,
     /// Share of correct predictions.
     pub accuracy: f64,
@@ -125,7 +126,18 @@ impl Evaluation {
             });
             entry.support = support;
         }
-        let macro_f1 = per_class.values().map(|s| s.f1).sum::<f64>() / Label::COUNT as f64;
+        // Over the classes that occur in the truth or the predictions, as scikit-learn's
+        // `f1_score(average="macro")` counts them: a class in neither says nothing of the model.
+        let occurring: Vec<f64> = Label::ALL
+            .iter()
+            .filter(|l| truth.contains(l) || predicted.contains(l))
+            .map(|l| per_class[l].f1)
+            .collect();
+        let macro_f1 = if occurring.is_empty() {
+            0.0
+        } else {
+            occurring.iter().sum::<f64>() / occurring.len() as f64
+        };
         Evaluation {
             n: truth.len() as u64,
             macro_f1,
@@ -136,13 +148,13 @@ impl Evaluation {
     }
 
     /// Mean F1 over the classes that occur in the truth (support > 0), for data that lacks some
-    /// classes: a class with no rows has F1 0 by convention, which would drag the plain
-    /// `macro_f1` down for reasons that have nothing to do with the model. 0 for no rows.
+    /// classes: a class with no rows but some predictions has F1 0, which drags `macro_f1`
+    /// down; this mean leaves it out. 0 for no rows.
     ///
     /// ```
     /// use comment_sieve::{Evaluation, Label::*};
     /// let truth = [Abusive, Abusive, Substantive, Substantive];
-    /// let predicted = [Abusive, Substantive, Substantive, Substantive];
+    /// let predicted = [Abusive, OffTopic, Substantive, Substantive];
     /// let e = Evaluation::new(&truth, &predicted).unwrap();
     /// let f1 = |l| e.per_class[&l].f1;
     /// assert!((e.macro_f1_present() - (f1(Abusive) + f1(Substantive)) / 2.0).abs() < 1e-12);
@@ -220,7 +232,9 @@ mod tests {
         assert!((s.recall - 1.0 / 3.0).abs() < 1e-6, "{s:?}");
         assert_eq!(e.per_class[&OffTopic].f1, 0.0);
         assert_eq!(e.per_class[&OffTopic].support, 0);
-        assert!((e.macro_f1 - 1.0 / 3.0).abs() < 1e-6);
+        // Off-topic is in neither truth nor predictions: the mean is over the other two, as
+        // scikit-learn's `f1_score(average="macro")` gives (0.5 here).
+        assert!((e.macro_f1 - 0.5).abs() < 1e-6);
         assert_eq!(e.accuracy, 0.5);
     }
 

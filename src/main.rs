@@ -42,9 +42,9 @@ struct Cli {
     /// Model file to use instead of the embedded default model.
     #[arg(long, global = true, value_name = "MODEL")]
     model: Option<PathBuf>,
-    /// Worker threads for parallel work (default: one per core).
-    #[arg(long, global = true, value_name = "N")]
-    threads: Option<usize>,
+    /// Worker threads for parallel work, 1 to 1024 (default: one per core).
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    threads: Option<u16>,
     #[command(subcommand)]
     command: Command,
 }
@@ -75,7 +75,7 @@ be read (see the error records and the summary); 2 usage error, unreadable input
 enum Command {
     /// Classify one comment given on the command line.
     Classify {
-        /// The comment text.
+        /// The comment text; `-` reads it from standard input.
         text: String,
         /// Print the verdict as JSON.
         #[arg(long)]
@@ -91,7 +91,7 @@ enum Command {
     ///
     /// Example: comment-sieve explain "Great post. You are an idiot though."
     Explain {
-        /// The comment text.
+        /// The comment text; `-` reads it from standard input.
         text: String,
         /// How many terms to show (all with 0).
         #[arg(long, default_value_t = 10)]
@@ -182,9 +182,9 @@ enum Command {
         /// Which rows: a split name or `all`.
         #[arg(long, default_value = "train")]
         split: String,
-        /// Number of folds.
-        #[arg(long, default_value_t = 5)]
-        folds: usize,
+        /// Number of folds, at least 2.
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(2..))]
+        folds: u32,
         /// Print one JSON object instead of a table.
         #[arg(long)]
         json: bool,
@@ -407,6 +407,11 @@ impl LabelArgs {
                     Ok((value.to_owned(), label.parse::<Label>()?))
                 })
                 .collect::<Result<Vec<_>>>()?;
+            for (k, (value, _)) in map.iter().enumerate() {
+                if map[..k].iter().any(|(earlier, _)| earlier == value) {
+                    bail!("--label-map maps {value:?} twice");
+                }
+            }
             LabelSource::Export { field, map }
         };
         Ok(LabeledOptions {
@@ -760,26 +765,51 @@ fn main() -> ExitCode {
     }
 }
 
+/// `result` with `what` and the model file's path as context, unless its error already names
+/// the path (an I/O error does).
+fn with_model_path<T>(
+    result: Result<T, comment_sieve::ModelError>,
+    what: &str,
+    path: &Path,
+) -> Result<T> {
+    result.map_err(|e| match e {
+        comment_sieve::ModelError::Io { .. } => anyhow::Error::new(e),
+        e => anyhow::Error::new(e).context(format!("{what} {}", path.display())),
+    })
+}
+
+/// The text of a `classify` or `explain` argument: `-` reads standard input.
+fn text_argument(text: &str) -> Result<String> {
+    if text != "-" {
+        return Ok(text.to_owned());
+    }
+    let mut read = String::new();
+    std::io::Read::read_to_string(&mut std::io::stdin(), &mut read)
+        .context("reading the comment from standard input")?;
+    Ok(read)
+}
+
 fn run(cli: Cli) -> Result<u8> {
     if let Some(n) = cli.threads {
-        if n == 0 {
-            bail!("--threads must be at least 1");
-        }
         rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
+            .num_threads(usize::from(n))
             .build_global()
             .context("setting up the thread pool")?;
     }
     let load = || -> Result<Classifier> {
         match &cli.model {
-            Some(path) => {
-                Classifier::load(path).with_context(|| format!("loading model {}", path.display()))
-            }
+            Some(path) => with_model_path(Classifier::load(path), "loading model", path),
             None => Classifier::embedded().context("loading the embedded model"),
         }
     };
+    if cli.model.is_some() && matches!(cli.command, Command::Train { .. } | Command::Cv { .. }) {
+        bail!(
+            "--model names a model to use; train and cv make their own (train writes it with -o FILE)"
+        );
+    }
     match &cli.command {
         Command::Classify { text, json } => {
+            let text = text_argument(text)?;
             let verdict = load()?.classify(&Comment::new("cli", text.as_str()));
             if *json {
                 outln!("{}", serde_json::to_string(&verdict)?);
@@ -789,6 +819,7 @@ fn run(cli: Cli) -> Result<u8> {
             Ok(EXIT_OK)
         }
         Command::Explain { text, top, json } => {
+            let text = text_argument(text)?;
             let verdict = load()?.explain(&Comment::new("cli", text.as_str()));
             let shown = if *top == 0 {
                 verdict.evidence().len()
@@ -806,7 +837,7 @@ fn run(cli: Cli) -> Result<u8> {
                 outln!("{}", serde_json::to_string(&value)?);
             } else {
                 print_verdict(&verdict)?;
-                print_evidence(&verdict, text, shown)?;
+                print_evidence(&verdict, &text, shown)?;
             }
             Ok(EXIT_OK)
         }
@@ -883,9 +914,21 @@ fn run(cli: Cli) -> Result<u8> {
                 params
                     .params()?
                     .train_weighted(&comments, &labels, weights.as_deref(), info)?;
-            classifier
-                .save(output)
-                .with_context(|| format!("writing {}", output.display()))?;
+            if classifier.vectorizer().vocabulary().is_empty() {
+                bail!(
+                    "no term passed the vocabulary settings (--min-df, --max-features, ...): a model \
+                     without terms would give every comment the same verdict; nothing written"
+                );
+            }
+            for label in Label::ALL {
+                if !labels.contains(&label) {
+                    eprintln!(
+                        "comment-sieve: warning: no training row is labeled {label}: the model knows \
+                         nothing of that class"
+                    );
+                }
+            }
+            with_model_path(classifier.save(output), "writing", output)?;
             eprintln!(
                 "trained on {} comments, {} terms; wrote {}",
                 comments.len(),
@@ -923,7 +966,8 @@ fn run(cli: Cli) -> Result<u8> {
             }
             let labeled = labels.read_with_sources(data, split, Some(source_field))?;
             let (rows, sources) = (labeled.rows, labeled.sources);
-            if rows.len() < *folds {
+            let folds = *folds as usize;
+            if rows.len() < folds {
                 bail!(
                     "{}: {} rows is fewer than {folds} folds",
                     data.display(),
@@ -933,8 +977,7 @@ fn run(cli: Cli) -> Result<u8> {
             let classifier_params = params.params()?;
             let truth: Vec<Label> = rows.iter().map(|r| r.1).collect();
             let weights = params.row_weights(&sources, &truth)?;
-            let cv =
-                cross_validate_weighted(&classifier_params, &rows, weights.as_deref(), *folds)?;
+            let cv = cross_validate_weighted(&classifier_params, &rows, weights.as_deref(), folds)?;
             print_evaluation(
                 &Scored {
                     evaluation: &cv.evaluation,

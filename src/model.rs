@@ -76,7 +76,10 @@ pub enum NaiveBayesError {
     /// Learning this row would overflow the model's 64-bit counts.
     #[error("learning this comment would overflow the model's counts")]
     Overflow,
-    /// `forget` was asked to remove counts that were never learned.
+    /// `forget` was asked to remove counts the model does not hold: the class has fewer
+    /// comments, or some term fewer counts, than the comment would take away. (Counts can't
+    /// tell a comment learned later from the training comments, so forgetting a comment never
+    /// learned succeeds whenever the counts are large enough: forget only what was learned.)
     #[error("cannot forget a {0} comment that the model never learned")]
     NotLearned(Label),
     /// An error from linfa.

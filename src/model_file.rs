@@ -93,12 +93,12 @@ pub struct ModelInfo {
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
     /// Reading or writing the file failed.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The file.
         path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
+        /// The I/O error (in the message, so not also given as the error's source).
+        error: std::io::Error,
     },
     /// Not a comment-sieve model file.
     #[error("not a comment-sieve model file (bad magic bytes)")]
@@ -408,9 +408,9 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Classifier, ModelError> {
 
 /// Reads and decodes a model file.
 pub(crate) fn read(path: &Path) -> Result<Classifier, ModelError> {
-    let io = |source| ModelError::Io {
+    let io = |error| ModelError::Io {
         path: path.to_owned(),
-        source,
+        error,
     };
     let len = std::fs::metadata(path).map_err(io)?.len();
     if len > MAX_BODY_LEN + HEADER_LEN as u64 {
@@ -423,9 +423,9 @@ pub(crate) fn read(path: &Path) -> Result<Classifier, ModelError> {
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory, synced, then
 /// renamed over `path`.
 pub(crate) fn write(path: &Path, bytes: &[u8]) -> Result<(), ModelError> {
-    let io = |source| ModelError::Io {
+    let io = |error| ModelError::Io {
         path: path.to_owned(),
-        source,
+        error,
     };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_owned(),

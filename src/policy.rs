@@ -30,7 +30,10 @@ use std::path::Path;
 /// 4. **Training guard.** If the model has fewer than `min_examples_per_class` training comments
 ///    of some class, review: its probabilities are not to be trusted yet (like rspamd's
 ///    `min_learns`).
-/// 5. **Thresholds** on the classifier's probabilities (see [`Policy::judge`]): reject or review
+/// 5. **Nothing to judge.** If the text has no term the model knows (it is empty, or in a
+///    language or script the model never saw), review ([`Reason::NoKnownTerms`]): its
+///    probabilities would be the class priors and say nothing about the comment.
+/// 6. **Thresholds** on the classifier's probabilities (see [`Policy::judge`]): reject or review
 ///    the most severe flagged class, abusive before off-topic on a tie; otherwise approve if
 ///    P(substantive) ≥ `approve_at`, else review.
 ///
@@ -244,7 +247,15 @@ impl Policy {
         if let Some(ruling) = self.check_training(classifier.model()) {
             return ruling;
         }
-        self.judge(classifier.classify(comment))
+        let verdict = classifier.classify(comment);
+        if classifier.features(&comment.text).nnz() == 0 {
+            return Ruling {
+                decision: Decision::Review,
+                reason: Reason::NoKnownTerms,
+                verdict: Some(verdict),
+            };
+        }
+        self.judge(verdict)
     }
 
     /// [`Policy::decide`] against the current snapshot of a shared classifier.

@@ -158,8 +158,9 @@ pub struct SourceScores {
     pub n: u64,
     /// Rows the model for this source was trained on (all other sources).
     pub train_rows: u64,
-    /// Scores on this source's rows. Its `macro_f1` averages over all three classes, including
-    /// those the source has no rows of; see `macro_f1_present`.
+    /// Scores on this source's rows. Its `macro_f1` averages over the classes in the source's
+    /// rows or its predictions, so a class predicted but absent scores 0; see
+    /// `macro_f1_present`.
     pub evaluation: Evaluation,
     /// Mean F1 over the classes present in this source (see
     /// [`Evaluation::macro_f1_present`]).

@@ -1379,3 +1379,73 @@ fn score_on_exports_with_posts_gives_one_record_per_comment_in_order() {
         assert_eq!(ids, expected, "{}", file.display());
     }
 }
+
+#[test]
+fn classify_reads_dash_as_standard_input() {
+    let piped = run_with_stdin(&["classify", "--json", "-"], Some(b"You are an idiot\n"));
+    assert_ok(&piped, "classify -");
+    let direct = run(&["classify", "--json", "You are an idiot\n"]);
+    assert_eq!(stdout(&piped), stdout(&direct));
+}
+
+#[test]
+fn settings_that_cannot_work_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("rows.jsonl");
+    std::fs::write(
+        &data,
+        "{\"id\":\"1\",\"text\":\"you idiot\",\"label\":\"abusive\"}\n\
+         {\"id\":\"2\",\"text\":\"buy pills here\",\"label\":\"off_topic\"}\n\
+         {\"id\":\"3\",\"text\":\"a fair point on rents\",\"label\":\"substantive\"}\n",
+    )
+    .unwrap();
+    let data = data.to_str().unwrap();
+    let out_model = dir.path().join("m.model");
+    let out_model = out_model.to_str().unwrap();
+    for (args, says) in [
+        (
+            vec!["cv", data, "--split", "all", "--folds", "1"],
+            "--folds",
+        ),
+        (vec!["--threads", "5000", "classify", "hi"], "--threads"),
+        (
+            vec![
+                "eval",
+                "fixtures/wordpress.xml",
+                "--split",
+                "all",
+                "--label-from",
+                "approved",
+                "--label-map",
+                "1=substantive,1=abusive",
+            ],
+            "maps \"1\" twice",
+        ),
+        (
+            vec![
+                "--model", out_model, "train", data, "--split", "all", "-o", out_model,
+            ],
+            "--model",
+        ),
+        (
+            vec![
+                "train", data, "--split", "all", "-o", out_model, "--min-df", "100",
+            ],
+            "no term passed",
+        ),
+    ] {
+        let out = run(&args);
+        assert_eq!(code(&out), 2, "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(says), "{args:?}: {}", stderr(&out));
+    }
+    assert!(!Path::new(out_model).exists(), "nothing written");
+    // One OS error, said once.
+    let out = run(&["--model", "/nonexistent/m.model", "classify", "hi"]);
+    assert_eq!(code(&out), 2);
+    assert_eq!(
+        stderr(&out).matches("No such file").count(),
+        1,
+        "{}",
+        stderr(&out)
+    );
+}

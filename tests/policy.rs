@@ -674,3 +674,21 @@ fn rulings_serialize_with_a_tagged_reason() {
         "reject: deny term \"idiot\" on the deny list of site \"blog\""
     );
 }
+
+#[test]
+fn a_text_with_no_known_term_goes_to_review() {
+    let default = Policy::default();
+    for text in ["", "   ", "<p></p>", "أنت غبي جدا ولا تفهم شيئا"] {
+        let ruling = decide(&default, &Comment::new("1", text), None);
+        assert_eq!(ruling.decision, Decision::Review, "{text:?}");
+        assert_eq!(ruling.reason, Reason::NoKnownTerms, "{text:?}");
+        assert!(ruling.verdict.is_some());
+    }
+    // Lists still decide first.
+    let listed = policy(r#"deny = ["غبي"]"#);
+    let ruling = decide(&listed, &Comment::new("2", "أنت غبي"), None);
+    assert_eq!(ruling.decision, Decision::Reject);
+    // One known word is enough to judge.
+    let ruling = decide(&default, &Comment::new("3", "Thanks"), None);
+    assert_ne!(ruling.reason, Reason::NoKnownTerms);
+}

@@ -80,6 +80,9 @@ pub enum Reason {
         /// The policy's minimum.
         need: u64,
     },
+    /// The text has no term the model knows (it is empty, or in a language the model never
+    /// saw), so its probabilities are the class priors.
+    NoKnownTerms,
     /// A class's probability reached a threshold.
     ClassAbove {
         /// The class.
@@ -157,6 +160,10 @@ impl fmt::Display for Reason {
             Reason::TooFewExamples { label, have, need } => write!(
                 f,
                 "the model has {have} training comments labeled {label}, fewer than the {need} required"
+            ),
+            Reason::NoKnownTerms => write!(
+                f,
+                "no word the model knows: its probabilities would only be the class priors"
             ),
             Reason::ClassAbove {
                 label,
