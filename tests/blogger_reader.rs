@@ -1111,3 +1111,50 @@ fn author_uris_are_the_author_urls() {
     );
     assert_eq!(read_url(""), None);
 }
+
+#[test]
+fn an_xhtml_namespace_left_open_ends_with_its_entry() {
+    // Entries with XHTML content whose markup is broken: the XHTML namespace the `<div>`
+    // declares must not outlive the entry, or later entries would not be read as Atom.
+    let entry = |id: u32, content: &str| {
+        format!(
+            "<entry><id>tag:blogger.com,1999:blog-1.post-{id}</id>\
+             <category scheme='http://schemas.google.com/g/2005#kind' term='http://schemas.google.com/blogger/2008/kind#comment'/>\
+             <content type='xhtml'><div xmlns='http://www.w3.org/1999/xhtml'>{content}</div></content>\
+             <thr:in-reply-to ref='tag:blogger.com,1999:blog-1.post-9' source='http://www.blogger.com/feeds/1/posts/default/9'/></entry>"
+        )
+    };
+    for broken in ["Hello<br>there", "Hello</p> there", "<div>Hello there"] {
+        let doc = format!(
+            "<feed xmlns='http://www.w3.org/2005/Atom' xmlns:thr='http://purl.org/syndication/thread/1.0'>{}{}{}</feed>",
+            entry(1, "Fine first"),
+            entry(2, broken),
+            entry(3, "Fine third")
+        );
+        let items = read(doc);
+        assert_eq!(items.len(), 3, "{broken}");
+        assert!(items[0].is_ok() && items[2].is_ok(), "{broken}: {items:?}");
+        assert_eq!(
+            items[1].as_ref().expect_err("broken").id.as_deref(),
+            Some("2")
+        );
+    }
+    // An entry's start tag left out: one error where its end tag is; the last entry's
+    // `</entry>` left out: `</feed>` ends it.
+    let doc = format!(
+        "<feed xmlns='http://www.w3.org/2005/Atom' xmlns:thr='http://purl.org/syndication/thread/1.0'>{}{}{}</feed>",
+        entry(1, "Fine first"),
+        entry(2, "Headless").replacen("<entry>", "", 1),
+        entry(3, "Open end").replace("</entry>", "")
+    );
+    let items = read(doc);
+    assert_eq!(items.len(), 3);
+    assert!(
+        items[1]
+            .as_ref()
+            .expect_err("headless")
+            .reason
+            .starts_with("</entry> with no entry open")
+    );
+    assert_eq!(items[2].as_ref().expect("read whole").comment.id, "3");
+}

@@ -1040,3 +1040,62 @@ fn overlong_messages_fail_their_comment() {
     assert!(err(&items[0]).reason.contains("longer than"));
     assert_eq!(ok(&items[1..])[0].comment.text, "short");
 }
+
+#[test]
+fn start_tags_mistyped_or_missing_and_the_last_end_tag() {
+    let bytes = fixture();
+    let clean = read_bytes(&bytes);
+    let ids = |items: &[RecordResult]| -> Vec<Option<String>> {
+        items
+            .iter()
+            .map(|i| match i {
+                Ok(r) => Some(r.comment.id.to_string()),
+                Err(e) => e.id.clone(),
+            })
+            .collect()
+    };
+    // A `</post>` typed as `<post>`: the hollow element is no comment, and none is lost.
+    let typed = replace(
+        &bytes,
+        "<parent dsq:id=\"4630001187\" />\n  </post>",
+        b"<parent dsq:id=\"4630001187\" />\n  <post>",
+    );
+    let items = read_bytes(&typed);
+    assert_eq!(ids(&items), ids(&clean));
+    assert!(items.iter().all(Result::is_ok));
+    // A comment's start tag left out: one error record stands for it, where its end tag is.
+    let (post, _) = locate(&bytes, "<post dsq:id=\"4630002210\">");
+    let mut headless = bytes[..post].to_vec();
+    headless.extend_from_slice(&bytes[post + "<post dsq:id=\"4630002210\">".len()..]);
+    let items = read_bytes(&headless);
+    assert_eq!(items.len(), clean.len());
+    let error = items[2]
+        .as_ref()
+        .expect_err("an error for the headless comment");
+    assert!(
+        error.reason.starts_with("</post> with no comment open"),
+        "{error}"
+    );
+    // The last comment's `</post>` left out: `</disqus>` ends it, and it reads whole.
+    let last = bytes
+        .windows(b"</post>".len())
+        .rposition(|w| w == b"</post>")
+        .expect("a post");
+    let mut open_end = bytes[..last].to_vec();
+    open_end.extend_from_slice(&bytes[last + "</post>".len()..]);
+    let items = read_bytes(&open_end);
+    assert_eq!(ids(&items), ids(&clean));
+    assert!(items.iter().all(Result::is_ok));
+    // A category reference written with an end tag of its own stays inside its thread.
+    let long_form = replace(
+        &bytes,
+        "<category dsq:id=\"5120447\" />",
+        b"<category dsq:id=\"5120447\"></category>",
+    );
+    let items = read_bytes(&long_form);
+    assert_eq!(items.len(), clean.len());
+    for (a, b) in items.iter().zip(&clean) {
+        let (a, b) = (a.as_ref().unwrap(), b.as_ref().unwrap());
+        assert_eq!(a.comment.post, b.comment.post);
+    }
+}

@@ -1151,3 +1151,14 @@ fn a_latin1_declaration_over_utf8_comment_text_reads_the_utf8() {
     let records = read(&bytes);
     assert_eq!(ok(&records[0]).comment.text, "Très réussie, merci");
 }
+
+#[test]
+fn php_notices_before_the_export_are_read_past() {
+    // What a PHP warning prints into an export made on a misconfigured host.
+    let notice = "<br />\n<b>Deprecated</b>:  Function create_function() is deprecated in <b>/var/www/wp-content/plugins/x.php</b> on line <b>12</b><br />\n";
+    let doc = wxr(&item(7, &comment(1, "Kept")));
+    let doc = doc.replacen("<?xml", &format!("{notice}<?xml"), 1);
+    let records = read(doc.as_bytes());
+    assert_eq!(records.len(), 1);
+    assert_eq!(&*ok(&records[0]).comment.id, "1");
+}

@@ -63,15 +63,13 @@
 //!   entry. One token longer than 64 MiB ends the stream with an error record.
 
 use super::xml::{
-    EventReader, Records, StreamOptions, Utf8Stream, attribute_value, configure,
+    EventReader, OpenNames, Records, StreamOptions, Utf8Stream, attribute_value, configure,
     floor_char_boundary, position, push_cut, recycled, resolve_reference, skip_content,
 };
 use super::{ByteStream, ExportFields, Position, Record, RecordError, RecordResult, Skip};
 use crate::comment::{Comment, Post};
-use quick_xml::NsReader;
-use quick_xml::errors::IllFormedError;
+use quick_xml::Reader;
 use quick_xml::events::{BytesEnd, BytesRef, BytesStart, Event};
-use quick_xml::name::ResolveResult;
 use std::collections::{HashMap, VecDeque};
 #[cfg(test)]
 use std::io::Read;
@@ -144,25 +142,88 @@ enum Family {
     Other,
 }
 
-fn family(ns: &ResolveResult<'_>) -> Family {
-    match ns {
-        ResolveResult::Bound(ns) => match ns.0 {
-            ATOM_NS | ATOM_03_NS => Family::Atom,
-            THREAD_NS => Family::Thread,
-            GDATA_NS => Family::GData,
-            s if s.starts_with(BLOGGER_NS_PREFIX) => Family::Blogger,
-            _ => Family::Other,
-        },
-        // No namespace declared at all: read plain names as Atom.
-        ResolveResult::Unbound => Family::Atom,
-        // Undeclared prefix: go by the prefixes Blogger uses.
-        ResolveResult::Unknown(prefix) => match prefix.as_str() {
-            "atom" => Family::Atom,
-            "blogger" => Family::Blogger,
-            "thr" => Family::Thread,
-            "gd" => Family::GData,
-            _ => Family::Other,
-        },
+/// The family of a namespace name: `None` for no namespace (no binding, or `xmlns=""`).
+fn family_of_uri(uri: &str) -> Family {
+    match uri {
+        ATOM_NS | ATOM_03_NS => Family::Atom,
+        THREAD_NS => Family::Thread,
+        GDATA_NS => Family::GData,
+        s if s.starts_with(BLOGGER_NS_PREFIX) => Family::Blogger,
+        _ => Family::Other,
+    }
+}
+
+/// The family of a prefix no binding declares: the prefixes Blogger uses.
+fn family_of_undeclared(prefix: &str) -> Family {
+    match prefix {
+        "atom" => Family::Atom,
+        "blogger" => Family::Blogger,
+        "thr" => Family::Thread,
+        "gd" => Family::GData,
+        _ => Family::Other,
+    }
+}
+
+/// One namespace binding (`xmlns` or `xmlns:prefix`) of an open element.
+struct Binding {
+    /// How many elements are open, the binding's own included, while it holds.
+    level: usize,
+    /// Empty for the default namespace.
+    prefix: Box<str>,
+    uri: Box<str>,
+}
+
+/// The namespace bindings in force, kept with the reader's own stack of open elements (so an
+/// end tag that is missing or stray moves them exactly as it moves that stack).
+#[derive(Default)]
+struct Bindings(Vec<Binding>);
+
+impl Bindings {
+    /// Learns the bindings a start tag declares, for an element at `level`.
+    fn declare(&mut self, e: &BytesStart<'_>, level: usize) {
+        for attribute in e.attributes().with_checks(false) {
+            let Ok(attribute) = attribute else { break };
+            let key: &str = attribute.key.as_ref();
+            let prefix = match key.strip_prefix("xmlns") {
+                Some("") => "",
+                Some(rest) => match rest.strip_prefix(':') {
+                    Some(prefix) if !prefix.is_empty() => prefix,
+                    _ => continue,
+                },
+                None => continue,
+            };
+            let uri = attribute_value(&attribute);
+            self.0.push(Binding {
+                level,
+                prefix: prefix.into(),
+                uri: uri.trim().into(),
+            });
+        }
+    }
+
+    /// Forgets the bindings of elements deeper than `level`.
+    fn close_to(&mut self, level: usize) {
+        while self.0.last().is_some_and(|b| b.level > level) {
+            self.0.pop();
+        }
+    }
+
+    /// The family of an element name, by its prefix's binding. No namespace declared at all
+    /// reads plain names as Atom; an undeclared prefix goes by the prefixes Blogger uses.
+    fn family(&self, qname: &str) -> Family {
+        if self.0.is_empty() && !qname.as_bytes().contains(&b':') {
+            return Family::Atom;
+        }
+        let prefix = match qname.as_bytes().iter().position(|&b| b == b':') {
+            Some(colon) => &qname[..colon],
+            None => "",
+        };
+        match self.0.iter().rev().find(|b| &*b.prefix == prefix) {
+            Some(b) if b.uri.is_empty() => Family::Atom,
+            Some(b) => family_of_uri(&b.uri),
+            None if prefix.is_empty() => Family::Atom,
+            None => family_of_undeclared(prefix),
+        }
     }
 }
 
@@ -565,7 +626,9 @@ impl StreamOptions for BloggerInput {
 
 /// The streaming reader.
 struct BloggerReader {
-    xml: NsReader<Guard>,
+    xml: Reader<Guard>,
+    /// The namespace bindings in force.
+    bindings: Bindings,
     source: Arc<str>,
     buf: Vec<u8>,
     /// Elements open.
@@ -581,17 +644,20 @@ struct BloggerReader {
     posts: HashMap<String, Arc<Post<'static>>>,
     done: bool,
     /// The names of the open elements, outermost first (as many as `depth`).
-    open_names: Vec<Box<str>>,
+    open_names: OpenNames,
     /// Items complete before the one being returned (when one event completes several).
     queue: VecDeque<RecordResult>,
 }
 
 impl BloggerReader {
     fn new(stream: ByteStream, source: Arc<str>) -> Self {
-        let mut xml = NsReader::from_reader(Guard::new(stream));
-        configure(xml.config_mut(), true);
+        let mut xml = Reader::from_reader(Guard::new(stream));
+        // End tags are matched here (see `end_tag`), and namespaces resolved with the same
+        // stack of open elements.
+        configure(xml.config_mut(), false);
         BloggerReader {
             xml,
+            bindings: Bindings::default(),
             source,
             buf: Vec::new(),
             depth: 0,
@@ -601,7 +667,7 @@ impl BloggerReader {
             entry: None,
             posts: HashMap::new(),
             done: false,
-            open_names: Vec::new(),
+            open_names: OpenNames::default(),
             queue: VecDeque::new(),
         }
     }
@@ -619,17 +685,6 @@ impl BloggerReader {
             Err(error) => {
                 let at = self.xml.error_position() + shift;
                 let line = (at == start).then_some(line);
-                // An end tag that does not close the last open element: matched here.
-                if let quick_xml::Error::IllFormed(
-                    IllFormedError::MismatchedEndTag { found: name, .. }
-                    | IllFormedError::UnmatchedEndTag(name),
-                ) = &error
-                    && !self.xml.get_ref().overlong
-                {
-                    let name = name.clone();
-                    self.buf = recycled(buf);
-                    return self.end_tag(&name);
-                }
                 let reason = if self.xml.get_ref().overlong {
                     format!(
                         "more than {} MiB without a `<` or `>`: not a Blogger export, or corrupt",
@@ -656,8 +711,8 @@ impl BloggerReader {
             Event::Start(e) => self.on_start(&e, false, start, line),
             Event::Empty(e) => self.on_start(&e, true, start, line),
             Event::End(e) => {
-                let name = e.name().as_ref().to_owned();
-                self.end_tag(&name)
+                let name = e.name();
+                self.end_tag(name.as_ref(), start, line)
             }
             Event::Text(t) => {
                 self.on_text(&t, &t.xml10_content(), start);
@@ -708,14 +763,43 @@ impl BloggerReader {
         line: u64,
     ) -> Option<RecordResult> {
         self.saw_markup = true;
-        let tag = {
-            let (ns, local) = self.xml.resolver().resolve_element(e.name());
-            classify(family(&ns), local.as_ref())
-        };
-        if tag == Tag::Entry && !empty && self.depth >= 2 && self.root.is_some() {
-            // An entry inside an entry: the end tags before it are missing.
-            self.close_down_to(1, true);
+        let qname = e.name();
+        let qname = qname.as_ref();
+        let level = self.open_names.len() + 1;
+        let mark = self.bindings.0.len();
+        if e.len() > qname.len() && memchr::memmem::find((**e).as_bytes(), b"xmlns").is_some() {
+            self.bindings.declare(e, level);
         }
+        let local = match qname.as_bytes().iter().rposition(|&b| b == b':') {
+            Some(colon) => &qname[colon + 1..],
+            None => qname,
+        };
+        let tag = classify(self.bindings.family(qname), local);
+        if tag == Tag::Entry && !empty && self.depth >= 2 && self.root.is_some() {
+            // An entry inside an entry: the end tags before it are missing. Its own bindings
+            // move to the level it gets.
+            let declared: Vec<Binding> = self.bindings.0.drain(mark..).collect();
+            self.close_down_to(1, true);
+            let level = self.open_names.len() + 1;
+            self.bindings
+                .0
+                .extend(declared.into_iter().map(|b| Binding { level, ..b }));
+        }
+        let item = self.on_tag(e, tag, empty, start, line);
+        // An empty element's bindings end with it.
+        self.bindings.close_to(self.open_names.len());
+        item
+    }
+
+    /// A start tag (or an empty-element tag) of a known kind.
+    fn on_tag(
+        &mut self,
+        e: &BytesStart<'_>,
+        tag: Tag,
+        empty: bool,
+        start: u64,
+        line: u64,
+    ) -> Option<RecordResult> {
         let depth = self.depth;
         if depth == 0 {
             if tag != Tag::Feed {
@@ -730,7 +814,7 @@ impl BloggerReader {
                 self.done = true;
             } else {
                 self.depth = 1;
-                self.open_names.push(e.name().as_ref().into());
+                self.open_names.push(e.name().as_ref());
             }
             return None;
         }
@@ -752,7 +836,7 @@ impl BloggerReader {
         }
         if !empty {
             self.depth += 1;
-            self.open_names.push(e.name().as_ref().into());
+            self.open_names.push(e.name().as_ref());
             if self.depth > MAX_DEPTH {
                 // Skipped unparsed up to its end tag (an entry holding it has failed already),
                 // so nesting costs neither stack nor memory. At the end of the input the next
@@ -768,16 +852,21 @@ impl BloggerReader {
     /// An end tag: it closes the innermost open element of its name, and the elements inside
     /// that one that were left open (which makes the entry being read an error); a stray one
     /// (no element of its name is open) is passed over, and fails the entry it is in.
-    fn end_tag(&mut self, name: &str) -> Option<RecordResult> {
+    fn end_tag(&mut self, name: &str, start: u64, line: u64) -> Option<RecordResult> {
         let open = self.open_names.len();
-        match self.open_names.iter().rposition(|n| &**n == name) {
+        match self.open_names.rposition(name) {
             Some(i) if i + 1 == open => {
                 self.open_names.pop();
+                self.bindings.close_to(self.open_names.len());
                 self.on_end(&BytesEnd::new(name))
             }
             Some(i) => {
-                let unclosed = self.open_names[open - 1].clone();
-                if let Some(entry) = &mut self.entry {
+                // Elements left open inside the entry make it an error; the entry's own
+                // `</entry>` left out (before `</feed>`, say) does not.
+                let unclosed = self.open_names.get(open - 1).to_owned();
+                if open > 2
+                    && let Some(entry) = &mut self.entry
+                {
                     entry.fail(|| {
                         format!("malformed XML: <{unclosed}> is not closed before </{name}>")
                     });
@@ -786,12 +875,25 @@ impl BloggerReader {
                 self.close_down_to(i, false);
                 None
             }
-            None => {
-                if let Some(entry) = &mut self.entry {
+            None => match &mut self.entry {
+                Some(entry) => {
                     entry.fail(|| format!("malformed XML: unexpected </{name}>"));
+                    None
                 }
-                None
-            }
+                // An entry's end tag with no entry open: its start tag is missing or
+                // mistyped, and its fields were read as the feed's. One error stands for it.
+                None if name.rsplit(':').next() == Some("entry") && self.root.is_some() => {
+                    Some(Err(RecordError {
+                        position: position(&self.source, start, Some(line), None),
+                        id: None,
+                        reason: format!(
+                            "</{name}> with no entry open: the entry's start tag is missing or \
+                             mistyped, so the entry (a comment, if it was one) is not read"
+                        ),
+                    }))
+                }
+                None => None,
+            },
         }
     }
 
@@ -799,15 +901,15 @@ impl BloggerReader {
     /// `implied`, elements left open inside an entry make it an error.
     fn close_down_to(&mut self, depth: usize, implied: bool) {
         while self.open_names.len() > depth {
-            let Some(name) = self.open_names.pop() else {
-                break;
-            };
+            let name = self.open_names.get(self.open_names.len() - 1).to_owned();
+            self.open_names.pop();
             if implied
                 && self.open_names.len() >= 2
                 && let Some(entry) = &mut self.entry
             {
                 entry.fail(|| format!("malformed XML: <{name}> is not closed before <entry>"));
             }
+            self.bindings.close_to(self.open_names.len());
             if let Some(item) = self.on_end(&BytesEnd::new(&*name)) {
                 self.queue.push_back(item);
             }

@@ -17,7 +17,12 @@
 //!   closes with text after its closing quote, makes one error record for the row's first
 //!   line; the lines after it are read again as rows, so an open quote never swallows rows.
 //! - A row with more fields than the header has is one error record: an unquoted delimiter in
-//!   a cell has shifted its fields, and reading it would put text in the wrong columns.
+//!   a cell has shifted its fields, and reading it would put text in the wrong columns. Two
+//!   layouts told from the first two data rows are read as they are meant: rows one field wider
+//!   with an empty last field (every row ends with a delimiter), and rows one field wider
+//!   with a row name first (R's `write.table`, whose header leaves that column out).
+//! - A header with no `,`, tab or `;` is a file of one column (tab-separated when the file is
+//!   named `.tsv`): its rows are not split.
 //! - A quote that closes on a later line makes a field that spans lines, as RFC 4180 reads it,
 //!   even when it was meant as an inch mark: `"` alone can't tell the two apart.
 //! - A line longer than 64 MiB (or a row over several lines longer than that) is one error
@@ -62,7 +67,7 @@ fn skip_byte_order_mark(stream: &mut ByteStream) -> u64 {
 
 /// The delimiter, told from the first line (ended by `\n` or a lone `\r`), and whether that
 /// line is Excel's `sep=X` line, which names it and is no header.
-fn delimiter(stream: &mut ByteStream) -> (u8, bool) {
+fn delimiter(stream: &mut ByteStream, source: &str) -> (u8, bool) {
     let head = stream.fill_buf().unwrap_or(&[]);
     let first = head
         .split(|&b| b == b'\n' || b == b'\r')
@@ -75,14 +80,71 @@ fn delimiter(stream: &mut ByteStream) -> (u8, bool) {
         return (*d, true);
     }
     let count = |d: u8| first.iter().filter(|&&b| b == d).count();
+    let tsv_name = {
+        let lower = source.to_ascii_lowercase();
+        let lower = lower
+            .strip_suffix(".gz")
+            .or_else(|| lower.strip_suffix(".zst"))
+            .unwrap_or(&lower);
+        lower.ends_with(".tsv") || lower.ends_with(".tab")
+    };
     let delimiter = if count(b',') == 0 && count(b'\t') > 0 {
         b'\t'
     } else if count(b',') == 0 && count(b';') > 0 {
         b';'
-    } else {
+    } else if count(b',') > 0 {
         b','
+    } else if tsv_name {
+        b'\t'
+    } else {
+        // A header of one column: rows are not split (a comma in a text is text).
+        NO_DELIMITER
     };
     (delimiter, false)
+}
+
+/// The delimiter of a file of one column: a byte no usable line holds (a line with NUL bytes
+/// is an error record), so no row is ever split.
+const NO_DELIMITER: u8 = 0;
+
+/// How data rows relate to the header, told from the first two data rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// As wide as the header.
+    Plain,
+    /// One field wider, the last one empty: every row ends with a delimiter.
+    TrailingDelimiter,
+    /// One field wider, the first one a row name (R's `write.table`, whose header leaves the
+    /// row names' column out; pandas reads the first column as the index).
+    RowNames,
+}
+
+impl Layout {
+    fn of(first_row: &[Vec<u8>], width: usize) -> Self {
+        match first_row {
+            [.., last] if first_row.len() == width + 1 && last.is_empty() => {
+                Layout::TrailingDelimiter
+            }
+            _ if first_row.len() == width + 1 => Layout::RowNames,
+            _ => Layout::Plain,
+        }
+    }
+
+    /// `fields` as wide as the header, where this layout explains the difference.
+    fn fit(self, fields: &mut Vec<Vec<u8>>, width: usize) {
+        if fields.len() != width + 1 {
+            return;
+        }
+        match self {
+            Layout::TrailingDelimiter if fields.last().is_some_and(Vec::is_empty) => {
+                fields.pop();
+            }
+            Layout::RowNames => {
+                fields.remove(0);
+            }
+            _ => {}
+        }
+    }
 }
 
 /// A header or field name as it is matched: trimmed, lower-case, with spaces and `-` read as
@@ -334,7 +396,7 @@ pub(crate) fn read(
     names: FieldMap,
 ) -> Box<dyn Iterator<Item = RecordResult> + Send> {
     let mark = skip_byte_order_mark(&mut stream);
-    let (delimiter, sep_line) = delimiter(&mut stream);
+    let (delimiter, sep_line) = delimiter(&mut stream, &source);
     let mut rows = Rows {
         stream,
         source,
@@ -457,6 +519,8 @@ pub(crate) fn read(
         .collect();
     let width = header.len();
     let id_column = id;
+    let has_text = text.is_some();
+    let mut layout: Option<Layout> = None;
     let make = move |row: &::csv::ByteRecord, pos: Position| -> RecordResult {
         let line = pos.line.unwrap_or(0);
         parse_row(row, &columns, &names, &header_names, line)
@@ -473,45 +537,82 @@ pub(crate) fn read(
             })
     };
     let mut record = ::csv::ByteRecord::new();
-    Box::new(std::iter::from_fn(move || match rows.next_row() {
-        Some((Row::Fields(fields), position)) => {
-            if let Some(reason) = extra_fields(&fields, width, delimiter) {
-                // The id, when its column comes before the shift, names the row.
-                let id = id_column
-                    .and_then(|c| fields.get(c))
-                    .and_then(|f| std::str::from_utf8(f).ok())
-                    .filter(|f| !f.is_empty())
-                    .map(str::to_owned);
-                return Some(Err(RecordError {
-                    position,
-                    id,
-                    reason,
-                }));
+    // Rows read ahead to tell the layout, in order.
+    let mut ahead: VecDeque<(Row, Position)> = VecDeque::new();
+    Box::new(std::iter::from_fn(move || {
+        if layout.is_none() {
+            // The first two data rows tell the layout (one row alone can't tell a shifted row
+            // from a layout).
+            while ahead
+                .iter()
+                .filter(|(r, _)| matches!(r, Row::Fields(_)))
+                .count()
+                < 2
+            {
+                match rows.next_row() {
+                    Some(row) => ahead.push_back(row),
+                    None => break,
+                }
             }
-            record.clear();
-            for f in &fields {
-                record.push_field(f);
-            }
-            Some(make(&record, position))
+            let mut data = ahead.iter().filter_map(|(r, _)| match r {
+                Row::Fields(f) => Some(f.as_slice()),
+                Row::Error(_) => None,
+            });
+            layout = Some(match (data.next(), data.next()) {
+                (Some(a), Some(b)) if Layout::of(a, width) == Layout::of(b, width) => {
+                    Layout::of(a, width)
+                }
+                _ => Layout::Plain,
+            });
         }
-        Some((Row::Error(reason), position)) => Some(Err(RecordError {
-            position,
-            id: None,
-            reason,
-        })),
-        // A read error (I/O, bad gzip) ends the stream after one error item.
-        None => rows.failed.take().map(|(line, byte, reason)| {
-            Err(RecordError {
-                position: rows.position(line, byte),
+        let next = match ahead.pop_front() {
+            Some(row) => Some(row),
+            None => rows.next_row(),
+        };
+        match next {
+            Some((Row::Fields(mut fields), position)) => {
+                if let Some(layout) = layout {
+                    layout.fit(&mut fields, width);
+                }
+                // (Without a text column every row is that error, which says more.)
+                if let Some(reason) = extra_fields(&fields, width, delimiter).filter(|_| has_text) {
+                    // The id, when its column comes before the shift, names the row.
+                    let id = id_column
+                        .and_then(|c| fields.get(c))
+                        .and_then(|f| std::str::from_utf8(f).ok())
+                        .filter(|f| !f.is_empty())
+                        .map(str::to_owned);
+                    return Some(Err(RecordError {
+                        position,
+                        id,
+                        reason,
+                    }));
+                }
+                record.clear();
+                for f in &fields {
+                    record.push_field(f);
+                }
+                Some(make(&record, position))
+            }
+            Some((Row::Error(reason), position)) => Some(Err(RecordError {
+                position,
                 id: None,
                 reason,
-            })
-        }),
+            })),
+            // A read error (I/O, bad gzip) ends the stream after one error item.
+            None => rows.failed.take().map(|(line, byte, reason)| {
+                Err(RecordError {
+                    position: rows.position(line, byte),
+                    id: None,
+                    reason,
+                })
+            }),
+        }
     }))
 }
 
 /// Why a row of `fields` can't be read against a header of `width` columns: it has more
-/// fields than that (as pandas, too, refuses such a row).
+/// fields than that, and the file's layout (see [`Layout`]) does not explain them.
 fn extra_fields(fields: &[Vec<u8>], width: usize, delimiter: u8) -> Option<String> {
     let used = fields.len();
     (used > width).then(|| {
@@ -676,6 +777,45 @@ mod tests {
         let c = &r[0].as_ref().unwrap().comment;
         assert_eq!((c.id.as_ref(), c.text.as_ref()), ("9", "Hello"));
         assert_eq!(c.post_id(), Some("p"));
+    }
+
+    #[test]
+    fn layouts_told_from_the_first_two_rows() {
+        let texts = |data: &str| -> Vec<Result<(String, String), String>> {
+            records(data)
+                .into_iter()
+                .map(|r| {
+                    r.map(|r| (r.comment.id.to_string(), r.comment.text.to_string()))
+                        .map_err(|e| e.reason)
+                })
+                .collect()
+        };
+        let ok = |id: &str, text: &str| Ok((id.to_owned(), text.to_owned()));
+        // Every row ends with a delimiter.
+        assert_eq!(
+            texts("id,text\nc1,Thanks,\nc2,Great point,\n"),
+            [ok("c1", "Thanks"), ok("c2", "Great point")]
+        );
+        // R's write.table: row names first, left out of the header.
+        assert_eq!(
+            texts("\"id\",\"text\"\n\"1\",\"c1\",\"Thanks\"\n\"2\",\"c2\",\"Great\"\n"),
+            [ok("c1", "Thanks"), ok("c2", "Great")]
+        );
+        // One shifted row is not a layout: it is an error, whatever row it is.
+        let got = texts("id,text,post_id\n1,Hello, world,p1\n2,Fine,p1\n");
+        assert!(
+            got[0]
+                .as_ref()
+                .is_err_and(|e| e.starts_with("the row has 4 fields"))
+        );
+        assert_eq!(got[1], ok("2", "Fine"));
+        // A header of one column: rows are not split at commas.
+        assert_eq!(
+            texts("text\nThanks, this helps\n"),
+            [ok("line-2", "Thanks, this helps")]
+        );
+        // Excel's `sep=` line with a BOM before it.
+        assert_eq!(texts("\u{feff}sep=|\nid|text\n7|a, b\n"), [ok("7", "a, b")]);
     }
 
     #[test]

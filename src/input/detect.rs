@@ -160,8 +160,16 @@ pub(crate) fn is_reddit_object(element: &[u8]) -> bool {
 }
 
 fn looks_like_csv(body: &[u8]) -> bool {
-    let first_line = body.split(|&b| b == b'\n').next().unwrap_or(body);
-    first_line.contains(&b',') || first_line.contains(&b'\t') || first_line.contains(&b';')
+    let first_line = body
+        .split(|&b| b == b'\n' || b == b'\r')
+        .next()
+        .unwrap_or(body);
+    // Excel's `sep=X` line names the delimiter of what follows.
+    let sep_line = first_line.len() == 5 && first_line[..4].eq_ignore_ascii_case(b"sep=");
+    sep_line
+        || first_line.contains(&b',')
+        || first_line.contains(&b'\t')
+        || first_line.contains(&b';')
 }
 
 #[cfg(test)]

@@ -86,8 +86,8 @@
 //! whole. Nesting costs nothing past [`MAX_DEPTH`] levels.
 
 use super::xml::{
-    EventReader, Records, SUB, StreamOptions, Utf8Stream, attribute_value, configure, non_empty,
-    position, push_cut, resolve_reference, skip_content,
+    EventReader, OpenNames, Records, SUB, StreamOptions, Utf8Stream, attribute_value, configure,
+    non_empty, position, push_cut, resolve_reference, skip_content,
 };
 use super::{ByteStream, ExportFields, Position, Record, RecordError, RecordResult, Skip};
 use crate::comment::{Comment, Post};
@@ -177,9 +177,17 @@ struct PostParts {
     bad_utf8: Option<u64>,
     /// The first other reason the comment can't be read.
     problem: Option<String>,
+    /// Whether any element was read inside it.
+    has_children: bool,
 }
 
 impl PostParts {
+    /// No `dsq:id` and nothing inside: a start tag typed for an end tag, if a later tag
+    /// closes it.
+    fn is_hollow(&self) -> bool {
+        self.dsq_id.is_none() && !self.has_children && self.problem.is_none()
+    }
+
     fn position(&self, source: &Arc<str>) -> Position {
         position(source, self.byte, Some(self.line), Some(self.path.clone()))
     }
@@ -249,7 +257,7 @@ struct DisqusReader {
     event_bad: Option<u64>,
     done: bool,
     /// The names of the open elements, outermost first (as many as `depth`).
-    open_names: Vec<Box<str>>,
+    open_names: OpenNames,
     /// Items complete before the one being returned (when one event completes several).
     queue: VecDeque<RecordResult>,
 }
@@ -278,7 +286,7 @@ impl DisqusReader {
             event_line: 1,
             event_bad: None,
             done: false,
-            open_names: Vec::new(),
+            open_names: OpenNames::default(),
             queue: VecDeque::new(),
         }
     }
@@ -333,13 +341,13 @@ impl DisqusReader {
         self.seen_markup = true;
         let qname = e.name().into_inner();
         let local = e.local_name().into_inner();
-        // A comment starting inside another root child, or a thread or category outside a
-        // comment: the end tags before it are missing. (References to a thread or category
-        // are empty-element tags, `<thread dsq:id="…"/>`.)
+        // A comment starting inside another root child, or a thread inside a thread: the end
+        // tags before it are missing. (Inside a comment, `<thread dsq:id="…"/>` is a reference,
+        // and so is a `<category>` inside a thread, even with an end tag of its own.)
         let item_start = !empty
             && match local {
                 "post" => true,
-                "thread" | "category" => !matches!(self.item, Item::Post(_)),
+                "thread" => matches!(self.item, Item::Thread(_)),
                 _ => false,
             };
         if item_start && self.depth >= 2 && self.root.is_some() {
@@ -385,6 +393,9 @@ impl DisqusReader {
                 };
             }
             3 => {
+                if let Item::Post(p) = &mut self.item {
+                    p.has_children = true;
+                }
                 self.child = match (&mut self.item, local) {
                     (Item::Post(_), "id") | (Item::Thread(_), "id") => Field::Id,
                     (Item::Post(p), "message") => {
@@ -419,7 +430,7 @@ impl DisqusReader {
         if empty {
             return self.close();
         }
-        self.open_names.push(qname.into());
+        self.open_names.push(qname);
         if self.depth > MAX_DEPTH {
             if let Item::Post(p) = &mut self.item {
                 p.problem.get_or_insert_with(|| {
@@ -445,14 +456,18 @@ impl DisqusReader {
     /// (no element of its name is open) is passed over, and fails the comment it is in.
     fn end_tag(&mut self, qname: &str) -> Option<RecordResult> {
         let open = self.open_names.len();
-        match self.open_names.iter().rposition(|n| &**n == qname) {
+        match self.open_names.rposition(qname) {
             Some(i) if i + 1 == open => {
                 self.open_names.pop();
                 self.close()
             }
             Some(i) => {
-                let unclosed = self.open_names[open - 1].clone();
-                if let Item::Post(p) = &mut self.item {
+                // Elements left open inside the comment make it an error; the comment's own
+                // `</post>` left out (before `</disqus>`, say) does not.
+                let unclosed = self.open_names.get(open - 1).to_owned();
+                if open > 2
+                    && let Item::Post(p) = &mut self.item
+                {
                     p.problem.get_or_insert_with(|| {
                         format!("malformed XML: <{unclosed}> is not closed before </{qname}>")
                     });
@@ -461,13 +476,31 @@ impl DisqusReader {
                 self.close_down_to(i, String::new);
                 None
             }
-            None => {
-                if let Item::Post(p) = &mut self.item {
+            None => match &mut self.item {
+                Item::Post(p) => {
                     p.problem
                         .get_or_insert_with(|| format!("malformed XML: unexpected </{qname}>"));
+                    None
                 }
-                None
-            }
+                // A comment's end tag with no comment open: its start tag is missing or
+                // mistyped, and its fields were read as something else. One error stands for it.
+                _ if qname.rsplit(':').next() == Some("post") && self.root.is_some() => {
+                    Some(Err(RecordError {
+                        position: position(
+                            &self.source,
+                            self.event_byte,
+                            Some(self.event_line),
+                            None,
+                        ),
+                        id: None,
+                        reason: format!(
+                            "</{qname}> with no comment open: the comment's start tag is missing \
+                             or mistyped, so the comment is not read"
+                        ),
+                    }))
+                }
+                _ => None,
+            },
         }
     }
 
@@ -475,18 +508,26 @@ impl DisqusReader {
     /// `before` naming a start tag, the elements left open inside a comment make it an error.
     fn close_down_to(&mut self, depth: usize, before: impl Fn() -> String) {
         while self.open_names.len() > depth {
-            if self.open_names.len() > 2
+            let level = self.open_names.len();
+            if level > 2
                 && let Item::Post(p) = &mut self.item
             {
                 let before = before();
                 if !before.is_empty() {
-                    let unclosed = &self.open_names[self.open_names.len() - 1];
+                    let unclosed = self.open_names.get(level - 1);
                     p.problem.get_or_insert_with(|| {
                         format!("malformed XML: <{unclosed}> is not closed before {before}")
                     });
                 }
             }
             self.open_names.pop();
+            if level == 2 && matches!(&self.item, Item::Post(p) if p.is_hollow()) {
+                // A `<post>` with no id and nothing in it, closed by what follows it: a
+                // `</post>` typed as `<post>`, not a comment.
+                self.item = Item::None;
+                self.depth -= 1;
+                continue;
+            }
             if let Some(item) = self.close() {
                 self.queue.push_back(item);
             }

@@ -400,6 +400,10 @@ struct WxrReader {
     /// Whether comment fields met outside any `wp:comment` have had their error record (one
     /// per run of them).
     orphan_flagged: bool,
+    /// Whether an `<rss>` root element was read.
+    rss_seen: bool,
+    /// The first root element other than `<rss>`, and where it starts.
+    first_root: Option<(String, At)>,
 }
 
 impl WxrReader {
@@ -425,6 +429,8 @@ impl WxrReader {
             content_seen: false,
             last_error_at: None,
             orphan_flagged: false,
+            rss_seen: false,
+            first_root: None,
         }
     }
 
@@ -587,21 +593,13 @@ impl WxrReader {
         }
         self.content_seen = true;
         if self.frames.is_empty() {
+            // Junk before the `<rss>` root (PHP notices an export can start with, `<br />` and
+            // all) is read past; a document with no `<rss>` at all is reported at its end.
             let local = name.rsplit(':').next().unwrap_or(name);
-            if !self.root_seen && !local.eq_ignore_ascii_case("rss") {
-                // Another kind of document (`--format wxr` given for a Disqus export, say):
-                // one error, rather than no records at all.
-                self.root_seen = true;
-                self.done = true;
-                self.queue.push_back(Err(RecordError {
-                    position: position(&self.source, at.byte, Some(at.line), Some(name.into())),
-                    id: None,
-                    reason: format!(
-                        "not a WordPress export: the root element is <{name}>, not <rss>"
-                    ),
-                }));
-                self.release();
-                return;
+            if local.eq_ignore_ascii_case("rss") {
+                self.rss_seen = true;
+            } else if self.first_root.is_none() {
+                self.first_root = Some((name.to_owned(), at));
             }
             self.root_seen = true;
         }
@@ -950,6 +948,21 @@ impl WxrReader {
                 position: self.position_at(Some(at)),
                 id: None,
                 reason: "the document has no root element: it is empty or truncated".into(),
+            }));
+        } else if !self.rss_seen
+            && let Some((name, root_at)) = self.first_root.take()
+        {
+            // Another kind of document (`--format wxr` given for a Disqus export, say): one
+            // error, rather than no records at all.
+            self.queue.push_back(Err(RecordError {
+                position: position(
+                    &self.source,
+                    root_at.byte,
+                    Some(root_at.line),
+                    Some(name.clone()),
+                ),
+                id: None,
+                reason: format!("not a WordPress export: the root element is <{name}>, not <rss>"),
             }));
         }
         self.release();

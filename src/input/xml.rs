@@ -340,6 +340,45 @@ impl<R: EventReader> Iterator for Records<R> {
 
 impl<R: EventReader> FusedIterator for Records<R> {}
 
+/// The names of the open elements, outermost first, in one buffer (no allocation per
+/// element): what a reader that matches end tags itself keeps.
+#[derive(Debug, Default)]
+pub(super) struct OpenNames {
+    names: String,
+    starts: Vec<usize>,
+}
+
+impl OpenNames {
+    pub(super) fn push(&mut self, name: &str) {
+        self.starts.push(self.names.len());
+        self.names.push_str(name);
+    }
+
+    /// Forgets the innermost name.
+    pub(super) fn pop(&mut self) {
+        if let Some(start) = self.starts.pop() {
+            self.names.truncate(start);
+        }
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// The `i`-th name, outermost first.
+    pub(super) fn get(&self, i: usize) -> &str {
+        let end = self.starts.get(i + 1).copied().unwrap_or(self.names.len());
+        self.starts
+            .get(i)
+            .map_or("", |&start| &self.names[start..end])
+    }
+
+    /// Where the innermost element named `name` is.
+    pub(super) fn rposition(&self, name: &str) -> Option<usize> {
+        (0..self.len()).rev().find(|&i| self.get(i) == name)
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Text
 
