@@ -1158,3 +1158,18 @@ fn an_xhtml_namespace_left_open_ends_with_its_entry() {
     );
     assert_eq!(items[2].as_ref().expect("read whole").comment.id, "3");
 }
+
+#[test]
+fn exports_concatenated_or_cut_by_a_stray_feed_end_are_read_whole() {
+    let clean = records(&read(fixture())).len();
+    let bytes = fixture();
+    // Two exports one after the other (`cat a.xml b.xml`).
+    let mut twice = bytes.clone();
+    twice.extend_from_slice(&bytes);
+    assert_eq!(records(&read(twice.clone())).len(), 2 * clean);
+    assert!(read(twice).iter().all(Result::is_ok));
+    // A `</feed>` in the middle: the entries after it are read on.
+    let items = read(edited("<entry>", b"</feed><entry>"));
+    assert_eq!(items.len(), clean);
+    assert!(items.iter().all(Result::is_ok));
+}

@@ -812,8 +812,15 @@ fn other_exports_are_not_read_as_disqus() {
     assert_eq!(error.position.byte, Some(22));
     assert_eq!(error.position.line, Some(2));
 
+    // A comment after `</disqus>` (a stray end tag, or one appended later) is read on; other
+    // markup there is an error.
     let mut bytes = fixture();
     bytes.extend_from_slice(b"<post dsq:id=\"99\"><message>late</message></post>\n");
+    let items = read_bytes(&bytes);
+    assert_eq!(items.len(), 13);
+    assert_eq!(ok(&items)[12].comment.id, "99");
+    let mut bytes = fixture();
+    bytes.extend_from_slice(b"<html><body>appended</body></html>\n");
     let items = read_bytes(&bytes);
     assert_eq!(items.len(), 13);
     assert!(

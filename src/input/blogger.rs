@@ -645,6 +645,10 @@ struct BloggerReader {
     done: bool,
     /// The names of the open elements, outermost first (as many as `depth`).
     open_names: OpenNames,
+    /// Whether the root element has been closed (and no other has opened since).
+    root_closed: bool,
+    /// Whether the root was reopened for entries after its end tag.
+    root_implied: bool,
     /// Items complete before the one being returned (when one event completes several).
     queue: VecDeque<RecordResult>,
 }
@@ -668,6 +672,8 @@ impl BloggerReader {
             posts: HashMap::new(),
             done: false,
             open_names: OpenNames::default(),
+            root_closed: false,
+            root_implied: false,
             queue: VecDeque::new(),
         }
     }
@@ -801,7 +807,27 @@ impl BloggerReader {
         line: u64,
     ) -> Option<RecordResult> {
         let depth = self.depth;
+        let mut depth = depth;
+        if depth == 0 && self.root_closed && tag == Tag::Entry {
+            // Entries after `</feed>`: that end tag was stray. The root goes on.
+            if let Some(root) = self.root.clone() {
+                self.open_names.push(&root);
+            }
+            self.depth = 1;
+            self.root_closed = false;
+            self.root_implied = true;
+            depth = 1;
+        }
         if depth == 0 {
+            if self.root_closed && tag != Tag::Feed {
+                let reason = format!(
+                    "<{}> after the end of the root element: the rest of the file is not read",
+                    e.name().as_ref()
+                );
+                return self.fatal(reason, start, Some(line));
+            }
+            // (A second `<feed>` after the first: files concatenated. It is read on.)
+            self.root_closed = false;
             if tag != Tag::Feed {
                 let reason = format!(
                     "the root element is <{}>, not an Atom <feed>: this is not a Blogger export",
@@ -923,8 +949,9 @@ impl BloggerReader {
         self.depth -= 1;
         match self.depth {
             0 => {
-                // The root is closed: whatever follows is not part of the export.
-                self.done = true;
+                // The root is closed. What may follow: nothing, another export (files
+                // concatenated), or entries after a stray `</feed>` (see `on_tag`).
+                self.root_closed = true;
                 None
             }
             1 => self.finish_entry(),
@@ -938,6 +965,14 @@ impl BloggerReader {
     }
 
     fn on_eof(&mut self, at: u64, line: u64) -> Option<RecordResult> {
+        // After the root, or in a root reopened for entries after a stray `</feed>` (whose own
+        // end tag was that one), the input may end.
+        if (self.root_closed && self.depth == 0)
+            || (self.root_implied && self.depth == 1 && self.entry.is_none())
+        {
+            self.done = true;
+            return None;
+        }
         if self.root.is_none() {
             self.done = true;
             return self.saw_markup.then(|| {

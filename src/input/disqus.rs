@@ -240,6 +240,8 @@ struct DisqusReader {
     /// The root's name, once open.
     root: Option<String>,
     root_closed: bool,
+    /// Whether the root was reopened for root children after its end tag.
+    root_implied: bool,
     /// Whether anything but white space was read.
     seen_markup: bool,
     /// Counts of the root's children by name, for element paths.
@@ -274,6 +276,7 @@ impl DisqusReader {
             depth: 0,
             root: None,
             root_closed: false,
+            root_implied: false,
             seen_markup: false,
             siblings: Vec::new(),
             posts: 0,
@@ -353,10 +356,22 @@ impl DisqusReader {
         if item_start && self.depth >= 2 && self.root.is_some() {
             self.close_down_to(1, || format!("<{qname}>"));
         }
+        if self.depth == 0 && self.root_closed && matches!(local, "post" | "thread" | "category") {
+            // Root children after `</disqus>`: that end tag was stray. The root goes on.
+            if let Some(root) = self.root.clone() {
+                self.open_names.push(&root);
+            }
+            self.depth = 1;
+            self.root_closed = false;
+            self.root_implied = true;
+        }
         self.depth += 1;
         match self.depth {
             1 => {
-                if self.root_closed {
+                if self.root_closed && local == "disqus" {
+                    // A second export after the first (files concatenated): read on.
+                    self.root_closed = false;
+                } else if self.root_closed {
                     let reason = format!("unexpected <{qname}> after the end of the root element");
                     return Some(Err(self.fail_here(reason)));
                 }
@@ -705,6 +720,11 @@ impl DisqusReader {
     /// The end of the input.
     fn end_of_input(&mut self) -> Option<RecordResult> {
         self.done = true;
+        if self.root_implied && self.depth == 1 {
+            // The root reopened for comments after a stray `</disqus>` has no end tag to wait
+            // for: its own was that one.
+            return None;
+        }
         if self.depth > 0 {
             let open = match &self.item {
                 Item::Post(_) => "this comment".to_owned(),
