@@ -62,6 +62,17 @@ impl Read for Trickle {
 }
 
 /// Byte offset and 1-based line of the first occurrence of `needle`.
+/// The id of each record, or of each error when it has one.
+fn ids(items: &[RecordResult]) -> Vec<Option<String>> {
+    items
+        .iter()
+        .map(|i| match i {
+            Ok(r) => Some(r.comment.id.to_string()),
+            Err(e) => e.id.clone(),
+        })
+        .collect()
+}
+
 fn locate(hay: &[u8], needle: &str) -> (usize, u64) {
     let at = hay
         .windows(needle.len())
@@ -725,15 +736,6 @@ fn a_stray_end_tag_fails_its_comment_and_reading_goes_on() {
 fn missing_end_tags_are_implied_and_no_comment_is_lost() {
     let bytes = fixture();
     let clean = read_bytes(&bytes);
-    let ids = |items: &[RecordResult]| -> Vec<Option<String>> {
-        items
-            .iter()
-            .map(|i| match i {
-                Ok(r) => Some(r.comment.id.to_string()),
-                Err(e) => e.id.clone(),
-            })
-            .collect()
-    };
     // A `</post>` left out: the next `<post>` ends the comment, which reads whole.
     let (post, _) = locate(&bytes, "<post dsq:id=\"4630002210\">");
     let find = |from: usize, needle: &[u8]| {
@@ -1052,15 +1054,6 @@ fn overlong_messages_fail_their_comment() {
 fn start_tags_mistyped_or_missing_and_the_last_end_tag() {
     let bytes = fixture();
     let clean = read_bytes(&bytes);
-    let ids = |items: &[RecordResult]| -> Vec<Option<String>> {
-        items
-            .iter()
-            .map(|i| match i {
-                Ok(r) => Some(r.comment.id.to_string()),
-                Err(e) => e.id.clone(),
-            })
-            .collect()
-    };
     // A `</post>` typed as `<post>`: the hollow element is no comment, and none is lost.
     let typed = replace(
         &bytes,

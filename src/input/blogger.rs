@@ -64,7 +64,8 @@
 
 use super::xml::{
     EventReader, OpenNames, Records, StreamOptions, Utf8Stream, attribute_value, configure,
-    floor_char_boundary, position, push_cut, recycled, resolve_reference, skip_content,
+    floor_char_boundary, next_in_order, position, push_cut, recycled, resolve_reference,
+    skip_content,
 };
 use super::{ByteStream, ExportFields, Position, Record, RecordError, RecordResult, Skip};
 use crate::comment::{Comment, Post};
@@ -1149,18 +1150,7 @@ impl EventReader for BloggerReader {
     }
 
     fn next_item(&mut self) -> Option<RecordResult> {
-        if let Some(item) = self.queue.pop_front() {
-            return Some(item);
-        }
-        let item = self.step();
-        // Items an event completed before its own come first.
-        match self.queue.pop_front() {
-            Some(first) => {
-                self.queue.extend(item);
-                Some(first)
-            }
-            None => item,
-        }
+        next_in_order(self, |r| &mut r.queue, Self::step)
     }
 }
 

@@ -87,7 +87,7 @@
 
 use super::xml::{
     EventReader, OpenNames, Records, SUB, StreamOptions, Utf8Stream, attribute_value, configure,
-    non_empty, position, push_cut, resolve_reference, skip_content,
+    next_in_order, non_empty, position, push_cut, resolve_reference, skip_content,
 };
 use super::{ByteStream, ExportFields, Position, Record, RecordError, RecordResult, Skip};
 use crate::comment::{Comment, Post};
@@ -826,18 +826,7 @@ impl EventReader for DisqusReader {
     }
 
     fn next_item(&mut self) -> Option<RecordResult> {
-        if let Some(item) = self.queue.pop_front() {
-            return Some(item);
-        }
-        let item = self.step();
-        // Items an event completed before its own come first.
-        match self.queue.pop_front() {
-            Some(first) => {
-                self.queue.extend(item);
-                Some(first)
-            }
-            None => item,
-        }
+        next_in_order(self, |r| &mut r.queue, Self::step)
     }
 }
 

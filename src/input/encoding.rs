@@ -145,14 +145,8 @@ fn cut_sequence(data: &[u8]) -> usize {
 impl<R: BufRead> Read for Utf8OrSingleByte<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
-            if self.pos < self.out.len() {
-                let n = (self.out.len() - self.pos).min(buf.len());
-                buf[..n].copy_from_slice(&self.out[self.pos..self.pos + n]);
-                self.pos += n;
+            if let Some(n) = copy_out(&self.out, &mut self.pos, buf, self.done) {
                 return Ok(n);
-            }
-            if self.done || buf.is_empty() {
-                return Ok(0);
             }
             let input = self.inner.fill_buf()?;
             let last = input.is_empty();
@@ -177,6 +171,19 @@ impl<R: BufRead> Read for Utf8OrSingleByte<R> {
             self.done = last;
         }
     }
+}
+
+/// Hands on decoded bytes: copies what is left of `out` past `pos` into `buf`. `Some(n)` when
+/// the read is answered (`Some(0)` at the end: `done` and nothing left, or an empty `buf`);
+/// `None` when more input must be decoded first.
+fn copy_out(out: &[u8], pos: &mut usize, buf: &mut [u8], done: bool) -> Option<usize> {
+    if *pos < out.len() {
+        let n = (out.len() - *pos).min(buf.len());
+        buf[..n].copy_from_slice(&out[*pos..*pos + n]);
+        *pos += n;
+        return Some(n);
+    }
+    (done || buf.is_empty()).then_some(0)
 }
 
 /// A reader that decodes a byte stream in some encoding into UTF-8 (dropping a leading byte
@@ -206,14 +213,8 @@ impl<R: BufRead> Transcoder<R> {
 impl<R: BufRead> Read for Transcoder<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
-            if self.pos < self.len {
-                let n = (self.len - self.pos).min(buf.len());
-                buf[..n].copy_from_slice(&self.out[self.pos..self.pos + n]);
-                self.pos += n;
+            if let Some(n) = copy_out(&self.out[..self.len], &mut self.pos, buf, self.done) {
                 return Ok(n);
-            }
-            if self.done || buf.is_empty() {
-                return Ok(0);
             }
             let input = self.inner.fill_buf()?;
             let last = input.is_empty();

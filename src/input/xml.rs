@@ -340,6 +340,28 @@ impl<R: EventReader> Iterator for Records<R> {
 
 impl<R: EventReader> FusedIterator for Records<R> {}
 
+/// The next item of a reader whose events may complete several items at once: those waiting
+/// in `queue` first, then `step`'s, in order (`step` reads one event, queueing the items it
+/// completes before its own).
+pub(super) fn next_in_order<R>(
+    reader: &mut R,
+    queue: impl Fn(&mut R) -> &mut VecDeque<RecordResult>,
+    step: impl FnOnce(&mut R) -> Option<RecordResult>,
+) -> Option<RecordResult> {
+    if let Some(item) = queue(reader).pop_front() {
+        return Some(item);
+    }
+    let item = step(reader);
+    let waiting = queue(reader);
+    match waiting.pop_front() {
+        Some(first) => {
+            waiting.extend(item);
+            Some(first)
+        }
+        None => item,
+    }
+}
+
 /// The names of the open elements, outermost first, in one buffer (no allocation per
 /// element): what a reader that matches end tags itself keeps.
 #[derive(Debug, Default)]
