@@ -773,7 +773,9 @@ fn deeply_nested_junk_is_survived() {
     assert!(path.len() < 400);
     assert!(err(&items[1]).reason.contains("truncated"));
 
-    // Comments nested in comments: one item each, innermost first, replying to the outer.
+    // Comments that look nested (every `</wp:comment>` moved to the end): each start tag ends
+    // the comment before it, so they come out one item each, in order, with their own parents,
+    // and the stray end tags after them cost nothing.
     const NESTED: usize = 2_000;
     let mut nested = String::new();
     for i in 1..=NESTED {
@@ -785,15 +787,11 @@ fn deeply_nested_junk_is_survived() {
     nested.push_str(&"</wp:comment>".repeat(NESTED));
     let items = read(wxr(&item(1, &nested)).as_bytes());
     assert_eq!(items.len(), NESTED);
-    let innermost = ok(&items[0]);
-    assert_eq!(innermost.comment.id, NESTED.to_string());
-    assert_eq!(
-        innermost.comment.parent_id.as_deref(),
-        Some(&*(NESTED - 1).to_string())
-    );
-    let outermost = ok(&items[NESTED - 1]);
-    assert_eq!(outermost.comment.id, "1");
-    assert_eq!(outermost.comment.parent_id, None);
+    for (k, item) in items.iter().enumerate() {
+        let record = ok(item);
+        assert_eq!(record.comment.id, (k + 1).to_string());
+        assert_eq!(record.comment.parent_id, None);
+    }
 
     assert!(begun.elapsed() < Duration::from_secs(30));
 }
@@ -1150,6 +1148,32 @@ fn a_latin1_declaration_over_utf8_comment_text_reads_the_utf8() {
     bytes[at] = 0xE9;
     let records = read(&bytes);
     assert_eq!(ok(&records[0]).comment.text, "Très réussie, merci");
+}
+
+#[test]
+fn a_missing_comment_end_tag_ends_the_comment_at_the_next() {
+    let open = comment_raw(2, 1, "<![CDATA[Second]]>").replace("</wp:comment>", "");
+    let comments = format!(
+        "{}{open}{}",
+        comment(1, "First"),
+        comment_raw(3, 0, "<![CDATA[Third]]>")
+    );
+    let records = read(wxr(&item(7, &comments)).as_bytes());
+    let got: Vec<(String, Option<String>)> = records
+        .iter()
+        .map(|r| {
+            let c = &ok(r).comment;
+            (c.id.to_string(), c.parent_id.as_deref().map(str::to_owned))
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("1".to_owned(), None),
+            ("2".to_owned(), Some("1".to_owned())),
+            ("3".to_owned(), None)
+        ]
+    );
 }
 
 #[test]

@@ -39,9 +39,9 @@
 //! * The Disqus import flavour of WXR (`dsq:thread_identifier` instead of `wp:post_id`).
 //! * `wp:comment_type`: empty (before WordPress 5.5) or missing is reported as `comment`;
 //!   `pingback`, `trackback`, `review`, `note` and others are kept as written.
-//! * Comments of any item (posts, pages, attachments, products); a `wp:comment` nested in
-//!   another (no known exporter does this) is one more comment, replying to the outer one
-//!   when it gives no parent.
+//! * Comments of any item (posts, pages, attachments, products). No exporter nests comments,
+//!   so a `wp:comment` starting inside another ends that one (its `</wp:comment>` is missing),
+//!   which then reads whole.
 //!
 //! A comment gets the post its item describes before the comment ends (WordPress writes the
 //! title, body and id before the comments); the post is shared by the item's comments.
@@ -619,6 +619,18 @@ impl WxrReader {
         } else {
             Kind::Other
         };
+        if kind == Kind::Comment
+            && !empty
+            && let Some(open) = self.comments.last()
+        {
+            // A comment starting inside another: no exporter nests them, so the open one's
+            // `</wp:comment>` is missing. It ends here, and reads whole.
+            let frame = open.frame;
+            while self.frames.len() > frame {
+                self.pop_frame();
+            }
+        }
+        let parent = self.frames.last().map_or(Kind::Other, |f| f.kind);
         if parent == Kind::Item && wxr && COMMENT_FIELDS.contains(&local) && !self.orphan_flagged {
             // A comment's fields straight inside the item: its `<wp:comment>` start tag is
             // missing. One error record stands for the comment they belong to.
