@@ -143,7 +143,7 @@ enum Family {
     Other,
 }
 
-/// The family of a namespace name: `None` for no namespace (no binding, or `xmlns=""`).
+/// The family of a namespace name.
 fn family_of_uri(uri: &str) -> Family {
     match uri {
         ATOM_NS | ATOM_03_NS => Family::Atom,
@@ -807,8 +807,7 @@ impl BloggerReader {
         start: u64,
         line: u64,
     ) -> Option<RecordResult> {
-        let depth = self.depth;
-        let mut depth = depth;
+        let mut depth = self.depth;
         if depth == 0 && self.root_closed && tag == Tag::Entry {
             // Entries after `</feed>`: that end tag was stray. The root goes on.
             if let Some(root) = self.root.clone() {

@@ -107,6 +107,10 @@ fn delimiter(stream: &mut ByteStream, source: &str) -> (u8, bool) {
 /// is an error record), so no row is ever split.
 const NO_DELIMITER: u8 = 0;
 
+/// How many rows are read ahead, at most, to find the two data rows that tell the [`Layout`]
+/// (rows that are errors come before them in a badly broken file).
+const LAYOUT_LOOKAHEAD: usize = 64;
+
 /// How data rows relate to the header, told from the first two data rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Layout {
@@ -120,12 +124,11 @@ enum Layout {
 }
 
 impl Layout {
-    fn of(first_row: &[Vec<u8>], width: usize) -> Self {
-        match first_row {
-            [.., last] if first_row.len() == width + 1 && last.is_empty() => {
-                Layout::TrailingDelimiter
-            }
-            _ if first_row.len() == width + 1 => Layout::RowNames,
+    /// The layout one data row suggests.
+    fn of(row: &[Vec<u8>], width: usize) -> Self {
+        match row {
+            [.., last] if row.len() == width + 1 && last.is_empty() => Layout::TrailingDelimiter,
+            _ if row.len() == width + 1 => Layout::RowNames,
             _ => Layout::Plain,
         }
     }
@@ -543,16 +546,12 @@ pub(crate) fn read(
         if layout.is_none() {
             // The first two data rows tell the layout (one row alone can't tell a shifted row
             // from a layout).
-            while ahead
-                .iter()
-                .filter(|(r, _)| matches!(r, Row::Fields(_)))
-                .count()
-                < 2
-            {
-                match rows.next_row() {
-                    Some(row) => ahead.push_back(row),
-                    None => break,
-                }
+            // Error rows before them are kept too, up to a bound.
+            let mut data_rows = 0;
+            while data_rows < 2 && ahead.len() < LAYOUT_LOOKAHEAD {
+                let Some(row) = rows.next_row() else { break };
+                data_rows += usize::from(matches!(row.0, Row::Fields(_)));
+                ahead.push_back(row);
             }
             let mut data = ahead.iter().filter_map(|(r, _)| match r {
                 Row::Fields(f) => Some(f.as_slice()),

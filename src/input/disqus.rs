@@ -62,11 +62,11 @@
 //!   read, so an entity it defines (or any unknown entity) is kept as written (`&lol9;`).
 //!   Lone `&` are kept as text.
 //! - End tags are matched by the reader, as HTML parsers do: an end tag closes the innermost
-//!   open element of its name and any left open inside it, and a `<post>` (or, outside a
-//!   comment, a `<thread>` or `<category>`) starting inside another root child closes that
-//!   one. So a missing or mistyped end tag costs at most the comment it is in: a comment
-//!   whose own elements were left open, or that holds a stray end tag, is an error, and
-//!   reading goes on. A comment only missing its `</post>` reads whole.
+//!   open element of its name and any left open inside it, and a `<post>` starting inside
+//!   another root child (or a `<thread>` inside a thread) closes that one. So a missing or
+//!   mistyped end tag costs at most the comment it is in: a comment whose own elements were
+//!   left open, or that holds a stray end tag, is an error, and reading goes on. A comment only
+//!   missing its `</post>` reads whole; an end tag with no comment open gives one error.
 //! - Any other XML syntax error ends the stream with one error item: for the comment being read
 //!   if any (with its id when known), else at the error's position.
 //! - Input that ends inside the root element ends with one error item: for the comment being

@@ -103,7 +103,8 @@ pub(super) struct Utf8OrSingleByte<R> {
     high: [char; 128],
     out: Vec<u8>,
     pos: usize,
-    /// The last bytes read, when they may start a UTF-8 sequence the next read completes.
+    /// Bytes read but not decoded yet: between reads, the start of a UTF-8 sequence the next
+    /// read may complete (the buffer is kept, so a read allocates nothing).
     pending: Vec<u8>,
     done: bool,
 }
@@ -150,15 +151,14 @@ impl<R: BufRead> Read for Utf8OrSingleByte<R> {
             }
             let input = self.inner.fill_buf()?;
             let last = input.is_empty();
-            let mut data = std::mem::take(&mut self.pending);
-            data.extend_from_slice(input);
+            self.pending.extend_from_slice(input);
             let read = input.len();
             self.inner.consume(read);
-            let keep = if last { 0 } else { cut_sequence(&data) };
-            let (body, tail) = data.split_at(data.len() - keep);
+            let keep = if last { 0 } else { cut_sequence(&self.pending) };
+            let body = self.pending.len() - keep;
             self.out.clear();
             self.pos = 0;
-            for chunk in body.utf8_chunks() {
+            for chunk in self.pending[..body].utf8_chunks() {
                 self.out.extend_from_slice(chunk.valid().as_bytes());
                 for &b in chunk.invalid() {
                     // Invalid bytes are never ASCII.
@@ -167,7 +167,7 @@ impl<R: BufRead> Read for Utf8OrSingleByte<R> {
                         .extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
                 }
             }
-            self.pending = tail.to_vec();
+            self.pending.drain(..body);
             self.done = last;
         }
     }

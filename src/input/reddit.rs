@@ -121,7 +121,7 @@ pub(crate) fn parse(bytes: &[u8], submissions: &mut Submissions) -> Option<Parse
 /// Case and the spaces around the text do not matter.
 fn upstream_skip(body: &str) -> Option<Skip> {
     let body = body.trim();
-    // Every stand-in starts with `[`, is short, and is ASCII up to its first `]`.
+    // Every stand-in starts with `[` and is short.
     if !body.starts_with('[') || body.len() > 300 {
         return None;
     }

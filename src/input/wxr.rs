@@ -906,10 +906,8 @@ impl WxrReader {
             });
         };
         let id = id.unwrap_or_else(|| position.element.clone().unwrap_or_default());
-        let parent_id = parent.filter(|p| p != "0").or_else(|| {
-            // A comment nested in another replies to it.
-            self.comments.last().and_then(|outer| outer.id.clone())
-        });
+        // (Comments never nest: a `<wp:comment>` ends the one open before it.)
+        let parent_id = parent.filter(|p| p != "0");
         let is_deleted = approved
             .as_deref()
             .map(|a| a == "trash" || a == "post-trashed");
